@@ -1,0 +1,68 @@
+import { dirname, resolve } from "node:path";
+import type { Config } from "./config.ts";
+import { startEmbeddedBroker, type EmbeddedBroker } from "./embedded-broker.ts";
+import { errorMessage } from "./errors.ts";
+import { Hub } from "./hub.ts";
+import type { Logger } from "./log.ts";
+import { MqttLink } from "./mqtt.ts";
+import type { ProtocolPlugin, Running } from "./protocol.ts";
+import { runtimeName } from "./runtime.ts";
+import { VERSION } from "./version.ts";
+
+export interface RunningBridge {
+  hub: Hub;
+  mqtt: MqttLink;
+  stop(): Promise<void>;
+}
+
+/** Broker (if embedded), MQTT link, hub, then every enabled protocol. */
+export async function startBridge(config: Config, plugins: ProtocolPlugin[], log: Logger, opts: { demo?: boolean } = {}): Promise<RunningBridge> {
+  let broker: EmbeddedBroker | undefined;
+  let url = config.mqtt.url;
+  if (url === "embedded") {
+    broker = await startEmbeddedBroker(config.mqtt.embedded_bind, config.mqtt.embedded_port, log);
+    url = `mqtt://127.0.0.1:${broker.port}`;
+  }
+  const enabled = plugins.filter((p) => config.protocols[p.name]?.enabled);
+  const startedAt = new Date().toISOString();
+  const info = JSON.stringify({ version: VERSION, runtime: runtimeName(), protocols: enabled.map((p) => p.name), started_at: startedAt });
+  const mqtt = new MqttLink({ ...config.mqtt, url }, log.child({ part: "mqtt" }), () => ({ info }));
+  // Not awaited: chargers are served and events queued even while the broker is still away.
+  void mqtt.start();
+  const hub = new Hub(
+    mqtt,
+    {
+      base_topic: config.mqtt.base_topic,
+      republish_s: config.bridge.republish_s,
+      discovery: config.homeassistant.discovery,
+      discovery_prefix: config.homeassistant.prefix,
+    },
+    log.child({ part: "hub" }),
+  );
+  hub.start();
+  const stateDir = resolve(config.bridge.state_dir ?? dirname(resolve(config.file)));
+  const running: { name: string; r: Running }[] = [];
+  const demos: Running[] = [];
+  const stop = async () => {
+    for (const d of demos) await d.stop().catch(() => {});
+    for (const { name, r } of running.reverse()) {
+      await r.stop().catch((err) => log.warn("protocol stop failed", { protocol: name, error: errorMessage(err) }));
+    }
+    hub.stop();
+    await mqtt.close();
+    await broker?.close();
+  };
+  try {
+    for (const p of enabled) {
+      running.push({ name: p.name, r: await p.start({ log: log.child({ protocol: p.name }), mqtt, hub, stateDir }, config.protocols[p.name]) });
+    }
+    if (opts.demo) {
+      for (const p of enabled) demos.push(await p.demo(config.protocols[p.name], log.child({ simulator: p.name })));
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  log.info("evse2mqtt running", { version: VERSION, runtime: runtimeName(), protocols: enabled.map((p) => p.name).join(",") || "none", mqtt: url.replace(/\/\/[^@/]*@/, "//***@") });
+  return { hub, mqtt, stop };
+}

@@ -1,0 +1,158 @@
+import { parseArgs } from "node:util";
+import { startBridge } from "./bridge.ts";
+import { loadConfig, maskSecrets, type Config } from "./config.ts";
+import { ConfigError, errorMessage } from "./errors.ts";
+import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from "./log.ts";
+import type { ProtocolPlugin } from "./protocol.ts";
+import { onShutdownSignal } from "./runtime.ts";
+import { VERSION } from "./version.ts";
+
+const OPTIONS = {
+  config: { type: "string", short: "c" },
+  "mqtt-url": { type: "string" },
+  "base-topic": { type: "string" },
+  "log-level": { type: "string" },
+  "log-json": { type: "boolean" },
+  set: { type: "string", multiple: true },
+  demo: { type: "boolean" },
+  version: { type: "boolean", short: "v" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+function usage(plugins: ProtocolPlugin[]): string {
+  return `evse2mqtt ${VERSION}: EV chargers' native protocols ⇄ MQTT JSON
+
+Usage:
+  evse2mqtt [run] [options]            run the bridge (default)
+  evse2mqtt check-config [options]     validate the config and print it, secrets masked
+  evse2mqtt simulate <protocol> [...]  fake chargers (see: evsemaster simulate <protocol> --help)
+  evse2mqtt --demo                     embedded broker + one simulated charger per protocol
+
+Options:
+  -c, --config FILE        TOML config (default ./evse2mqtt.toml; a missing default file is fine)
+      --mqtt-url URL       same as --set mqtt.url=URL ("embedded" runs a broker inside)
+      --base-topic T       same as --set mqtt.base_topic=T
+      --log-level L        ${LOG_LEVELS.join(" | ")}
+      --log-json           one JSON object per log line
+      --set SECTION.KEY=V  override any config key (repeatable)
+      --demo               embedded broker and simulators for every protocol
+  -v, --version            print the version
+  -h, --help               this text
+
+Precedence: flags > environment (EVSE2MQTT_<SECTION>_<KEY>) > file > defaults.
+
+Protocols:
+${plugins.map((p) => `  ${p.name.padEnd(12)} ${p.summary}`).join("\n")}
+`;
+}
+
+type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K]["type"] extends "boolean" ? boolean : string };
+
+function configFrom(values: Values, plugins: ProtocolPlugin[], env: Record<string, string | undefined>): Config {
+  const flags = [...(values.set ?? [])];
+  if (values["mqtt-url"]) flags.push(`mqtt.url=${values["mqtt-url"]}`);
+  if (values["base-topic"]) flags.push(`mqtt.base_topic=${values["base-topic"]}`);
+  if (values["log-level"]) flags.push(`log.level=${values["log-level"]}`);
+  if (values["log-json"]) flags.push("log.json=true");
+  if (values.demo) {
+    flags.unshift("mqtt.url=embedded");
+    for (const p of plugins) flags.push(`${p.name}.enabled=true`);
+  }
+  return loadConfig(plugins, {
+    file: values.config ?? "./evse2mqtt.toml",
+    fileRequired: values.config !== undefined,
+    env,
+    flags,
+  });
+}
+
+function earlyLogger(values: Values): Logger {
+  const level = LOG_LEVELS.includes(values["log-level"] as LogLevel) ? (values["log-level"] as LogLevel) : "info";
+  return createLogger({ level, json: values["log-json"] ?? false });
+}
+
+/** Returns the process exit code; `run` resolves only after a shutdown signal. */
+export async function main(argv: string[], plugins: ProtocolPlugin[], env: Record<string, string | undefined>): Promise<number> {
+  const command = argv[0] && !argv[0].startsWith("-") ? argv[0] : "run";
+  const rest = command === argv[0] ? argv.slice(1) : argv;
+  if (command === "simulate") return simulate(rest, plugins);
+  let values: Values;
+  try {
+    values = parseArgs({ args: rest, options: OPTIONS, allowPositionals: false, strict: true }).values as Values;
+  } catch (err) {
+    process.stderr.write(`${errorMessage(err)}\n\n${usage(plugins)}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(usage(plugins));
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (command !== "run" && command !== "check-config") {
+    process.stderr.write(`unknown command "${command}"\n\n${usage(plugins)}`);
+    return 2;
+  }
+  let config: Config;
+  try {
+    config = configFrom(values, plugins, env);
+  } catch (err) {
+    process.stderr.write(`${err instanceof ConfigError ? err.message : `config: ${errorMessage(err)}`}\n`);
+    return 1;
+  }
+  if (command === "check-config") {
+    const { file, fileFound, ...effective } = config;
+    process.stdout.write(`# ${fileFound ? `file ${file}` : `no file at ${file}; defaults, environment and flags only`}\n`);
+    process.stdout.write(JSON.stringify(maskSecrets(effective), null, 2) + "\n");
+    return 0;
+  }
+  const log = createLogger({ level: config.log.level, json: config.log.json });
+  if (!config.fileFound) log.info("no config file; using defaults, environment and flags", { file: config.file });
+  let bridge;
+  try {
+    bridge = await startBridge(config, plugins, log, { demo: values.demo ?? false });
+  } catch (err) {
+    log.error("cannot start", { error: errorMessage(err) });
+    return 1;
+  }
+  if (values.demo) log.info(`demo: watch with  mosquitto_sub -h 127.0.0.1 -p ${config.mqtt.embedded_port} -t '#' -v`);
+  const running = bridge;
+  await new Promise<void>((resolve) =>
+    onShutdownSignal((sig) => {
+      log.info("shutting down", { signal: sig });
+      running.stop().then(resolve, (err) => {
+        log.error("shutdown error", { error: errorMessage(err) });
+        resolve();
+      });
+    }),
+  );
+  return 0;
+}
+
+async function simulate(args: string[], plugins: ProtocolPlugin[]): Promise<number> {
+  const name = args[0];
+  const plugin = plugins.find((p) => p.name === name);
+  if (!plugin) {
+    process.stderr.write(`simulate: expected a protocol (${plugins.map((p) => p.name).join(", ")}), got "${name ?? ""}"\n`);
+    return 2;
+  }
+  let level: LogLevel = "info";
+  const pass: string[] = [];
+  for (let i = 1; i < args.length; i++) {
+    if (args[i] === "--log-level") level = (args[++i] as LogLevel) ?? "info";
+    else pass.push(args[i]!);
+  }
+  const log = createLogger({ level, json: false });
+  let sim;
+  try {
+    sim = await plugin.simulate(pass, log);
+  } catch (err) {
+    process.stderr.write(`simulate ${name}: ${errorMessage(err)}\n`);
+    return 2;
+  }
+  const running = sim;
+  await new Promise<void>((resolve) => onShutdownSignal(() => void running.stop().then(resolve, resolve)));
+  return 0;
+}

@@ -1,0 +1,199 @@
+import { existsSync, readFileSync } from "node:fs";
+import { parse as parseToml } from "smol-toml";
+import { z } from "zod";
+import { ConfigError, type ConfigIssue, errorMessage } from "./errors.ts";
+import { LOG_LEVELS } from "./log.ts";
+import type { ProtocolPlugin } from "./protocol.ts";
+
+const mqttUrl = z
+  .string()
+  .refine((u) => u === "embedded" || /^(mqtts?|wss?|tcp|ssl):\/\/[^/\s]+/.test(u), {
+    message: 'expected "embedded" or a URL mqtt://, mqtts://, ws:// or wss:// with a host',
+  });
+
+export const coreSchema = z.object({
+  mqtt: z
+    .object({
+      url: mqttUrl.default("mqtt://localhost:1883"),
+      base_topic: z.string().min(1).regex(/^[^#+]+$/, "no MQTT wildcards").default("evse2mqtt"),
+      client_id: z.string().min(1).default("evse2mqtt"),
+      username: z.string().optional(),
+      password: z.string().optional(),
+      ca: z.string().optional(),
+      cert: z.string().optional(),
+      key: z.string().optional(),
+      reject_unauthorized: z.boolean().default(true),
+      embedded_port: z.number().int().min(0).max(65535).default(1883),
+      embedded_bind: z.string().default("0.0.0.0"),
+      queue_limit: z.number().int().min(1).default(10_000),
+      keepalive_s: z.number().int().min(5).default(30),
+      reconnect_min_s: z.number().positive().default(1),
+      reconnect_max_s: z.number().positive().default(30),
+    })
+    .strict()
+    .prefault({}),
+  bridge: z
+    .object({
+      republish_s: z.number().min(0).default(60),
+      state_dir: z.string().optional(),
+    })
+    .strict()
+    .prefault({}),
+  homeassistant: z
+    .object({
+      discovery: z.boolean().default(true),
+      prefix: z.string().min(1).default("homeassistant"),
+    })
+    .strict()
+    .prefault({}),
+  log: z
+    .object({
+      level: z.enum(LOG_LEVELS).default("info"),
+      json: z.boolean().default(false),
+    })
+    .strict()
+    .prefault({}),
+});
+
+export type CoreConfig = z.infer<typeof coreSchema>;
+
+export interface Config extends CoreConfig {
+  /** Validated protocol sections by protocol name; each has `enabled`. */
+  protocols: Record<string, { enabled: boolean } & Record<string, unknown>>;
+  /** Where the config came from (absent file is fine). */
+  file: string;
+  fileFound: boolean;
+}
+
+type Raw = Record<string, unknown>;
+
+export interface ConfigSources {
+  file: string;
+  /** Explicit -c: a missing file is then an error. */
+  fileRequired: boolean;
+  env: Record<string, string | undefined>;
+  /** `section.key=value` overrides from the command line (highest precedence). */
+  flags: string[];
+}
+
+function isObject(v: unknown): v is Raw {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+function sectionShapes(plugins: ProtocolPlugin[]): Map<string, z.ZodObject<z.ZodRawShape>> {
+  const m = new Map<string, z.ZodObject<z.ZodRawShape>>();
+  for (const [name, s] of Object.entries(coreSchema.shape)) {
+    m.set(name, (s as unknown as z.ZodPrefault<z.ZodObject<z.ZodRawShape>>).unwrap());
+  }
+  for (const p of plugins) m.set(p.name, p.configSchema);
+  return m;
+}
+
+/** An env var or flag is text; take it as text where the key accepts text, else as JSON (numbers, booleans, arrays). */
+function coerce(field: z.ZodType, text: string): unknown {
+  if (field.safeParse(text).success) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function setPath(raw: Raw, section: string, key: string, value: unknown): void {
+  const s = isObject(raw[section]) ? (raw[section] as Raw) : {};
+  s[key] = value;
+  raw[section] = s;
+}
+
+function applyEnv(raw: Raw, shapes: Map<string, z.ZodObject<z.ZodRawShape>>, env: Record<string, string | undefined>): void {
+  for (const [section, schema] of shapes) {
+    for (const [key, field] of Object.entries(schema.shape)) {
+      const name = `EVSE2MQTT_${section}_${key}`.toUpperCase();
+      const v = env[name];
+      if (v !== undefined) setPath(raw, section, key, coerce(field as z.ZodType, v));
+    }
+  }
+}
+
+function applyFlags(raw: Raw, shapes: Map<string, z.ZodObject<z.ZodRawShape>>, flags: string[], issues: ConfigIssue[]): void {
+  for (const f of flags) {
+    const m = /^([a-z_]+)\.([a-z_0-9]+)=(.*)$/s.exec(f);
+    const field = m ? shapes.get(m[1]!)?.shape[m[2]!] : undefined;
+    if (!m || !field) {
+      issues.push({ path: `--set ${f}`, value: f, expected: "section.key=value naming a known key" });
+      continue;
+    }
+    setPath(raw, m[1]!, m[2]!, coerce(field as z.ZodType, m[3]!));
+  }
+}
+
+function valueAt(raw: unknown, path: PropertyKey[]): unknown {
+  let v: unknown = raw;
+  for (const p of path) v = isObject(v) || Array.isArray(v) ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+  return v;
+}
+
+function zodIssues(err: z.ZodError, prefix: string, raw: unknown): ConfigIssue[] {
+  return err.issues.map((i) => {
+    const path = [prefix, ...i.path.map(String)].filter(Boolean).join(".");
+    if (i.code === "unrecognized_keys") {
+      return { path, value: i.keys, expected: `no such key${i.keys.length > 1 ? "s" : ""} (typo?)` };
+    }
+    return { path, value: valueAt(raw, i.path), expected: i.message };
+  });
+}
+
+/** Precedence, highest first: flags, environment, file, defaults. Every problem is collected before failing. */
+export function loadConfig(plugins: ProtocolPlugin[], src: ConfigSources): Config {
+  const issues: ConfigIssue[] = [];
+  let raw: Raw = {};
+  const fileFound = existsSync(src.file);
+  if (fileFound) {
+    try {
+      raw = parseToml(readFileSync(src.file, "utf8")) as Raw;
+    } catch (err) {
+      throw new ConfigError([{ path: src.file, value: undefined, expected: `valid TOML: ${errorMessage(err)}` }]);
+    }
+  } else if (src.fileRequired) {
+    throw new ConfigError([{ path: src.file, value: undefined, expected: "an existing config file" }]);
+  }
+  const shapes = sectionShapes(plugins);
+  const presentInFile = new Set(Object.keys(raw));
+  for (const k of Object.keys(raw)) {
+    if (!shapes.has(k)) issues.push({ path: k, value: raw[k], expected: `a known section (${[...shapes.keys()].join(", ")})` });
+  }
+  applyEnv(raw, shapes, src.env);
+  applyFlags(raw, shapes, src.flags, issues);
+
+  const core = coreSchema.safeParse(Object.fromEntries(Object.keys(coreSchema.shape).map((k) => [k, raw[k]])));
+  if (!core.success) issues.push(...zodIssues(core.error, "", raw));
+  const protocols: Config["protocols"] = {};
+  for (const p of plugins) {
+    const section = isObject(raw[p.name]) ? (raw[p.name] as Raw) : {};
+    if (raw[p.name] !== undefined && !isObject(raw[p.name])) {
+      issues.push({ path: p.name, value: raw[p.name], expected: "a table" });
+      continue;
+    }
+    const parsed = p.configSchema.safeParse(section);
+    if (!parsed.success) {
+      issues.push(...zodIssues(parsed.error, p.name, section));
+      continue;
+    }
+    const value = parsed.data as { enabled: boolean } & Raw;
+    // A section written in the file switches its protocol on unless it says enabled = false.
+    if (section.enabled === undefined) value.enabled = presentInFile.has(p.name) || p.enabledByDefault;
+    protocols[p.name] = value;
+  }
+  if (issues.length > 0 || !core.success) throw new ConfigError(issues);
+  return { ...core.data, protocols, file: src.file, fileFound };
+}
+
+const SECRET = /pass(word)?|secret|auth_?key|token/i;
+
+/** The effective config with every secret replaced, for check-config and logs. */
+export function maskSecrets(v: unknown, key = ""): unknown {
+  if (Array.isArray(v)) return v.map((x) => maskSecrets(x, key));
+  if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, maskSecrets(x, k)]));
+  if (SECRET.test(key) && v !== undefined && v !== null && v !== "") return "***";
+  return v;
+}

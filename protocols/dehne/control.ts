@@ -1,0 +1,100 @@
+// Normalized control of one Dehne charger: `enabled` and `current_limit_a` become PWM and contactor
+// commands, with clamping and switch rate limiting. Survives reconnects (keyed by serial).
+import { CommandError } from "../../lib/errors.ts";
+import type { SetCommand } from "../../lib/normalized.ts";
+import { SwitchLimiter } from "../../lib/rate-limit.ts";
+import type { DehneSession } from "./driver.ts";
+import { ampsToPwm, carWantsCharge, PWM_OFF } from "./normalize.ts";
+import type { DataResponse } from "./wire.ts";
+
+export interface ControlLimits {
+  minA: number;
+  maxA: number;
+  switchIntervalMs: number;
+  stopDelayMs: number;
+}
+
+export interface SetResult {
+  enabled: boolean;
+  current_limit_a: number;
+  pwm_percent: number;
+  clamped_from?: number;
+  contactor: "closed" | "open" | "closes when the car asks for charge" | "opens when the car pauses";
+}
+
+export class DehneControl {
+  /** null until someone uses /set: then compat-only users never see automatic contactor actions. */
+  intent: boolean | null = null;
+  limitA: number;
+  last: DataResponse | undefined;
+  private stopDeadline = 0;
+  readonly limiter: SwitchLimiter;
+
+  constructor(private limits: ControlLimits, private now: () => number = Date.now) {
+    this.limitA = limits.maxA;
+    this.limiter = new SwitchLimiter(limits.switchIntervalMs, now);
+  }
+
+  private get enabledNow(): boolean {
+    return this.intent ?? (this.last ? this.last.pwm_percent < PWM_OFF : false);
+  }
+
+  async set(cmd: SetCommand, session: DehneSession): Promise<SetResult> {
+    let clampedFrom: number | undefined;
+    if (cmd.current_limit_a !== undefined) {
+      const a = Math.min(this.limits.maxA, Math.max(this.limits.minA, cmd.current_limit_a));
+      if (a !== cmd.current_limit_a) clampedFrom = cmd.current_limit_a;
+      this.limitA = a;
+    }
+    const wantEnabled = cmd.enabled ?? this.enabledNow;
+    if (wantEnabled && !this.enabledNow) {
+      const refusal = this.limiter.refusal("enabling charging");
+      if (refusal) throw new CommandError(refusal);
+    }
+    let pwm = PWM_OFF;
+    if (wantEnabled) {
+      this.intent = true;
+      pwm = ampsToPwm(this.limitA);
+      await session.request({ type: "set_pwm", percent: pwm });
+    } else if (cmd.enabled === false || this.intent === false) {
+      // Stopping is always honoured: PWM 100 first, the contactor opens once the car has paused (spec §11).
+      this.intent = false;
+      this.stopDeadline = this.now() + this.limits.stopDelayMs;
+      await session.request({ type: "set_pwm", percent: PWM_OFF });
+    }
+    await this.reconcile(session);
+    const closed = this.last?.contactor_state ?? false;
+    const contactor = wantEnabled
+      ? closed ? "closed" : "closes when the car asks for charge"
+      : closed ? "opens when the car pauses" : "open";
+    return { enabled: wantEnabled, current_limit_a: this.limitA, pwm_percent: pwm, ...(clampedFrom !== undefined ? { clamped_from: clampedFrom } : {}), contactor };
+  }
+
+  /** A direct contactor command from the compatible layout: rate-limited when it would change the state. */
+  async compatContactor(on: boolean, session: DehneSession): Promise<void> {
+    if (this.last?.contactor_state !== on) {
+      const refusal = this.limiter.refusal(`request_set_contactor_state ${on}`);
+      if (refusal) throw new CommandError(refusal);
+      this.limiter.record();
+    }
+    await session.request({ type: "set_contactor", on });
+    // Until the next poll, what we commanded is the best knowledge of the contactor.
+    if (this.last) this.last.contactor_state = on;
+  }
+
+  /** Runs after every data frame: brings the contactor in line with the intent. */
+  async reconcile(session: DehneSession): Promise<void> {
+    const d = this.last;
+    if (!d || this.intent === null) return;
+    const wants = carWantsCharge(d.measurements.pilot_voltage);
+    if (this.intent && wants && !d.contactor_state && this.limiter.waitMs() === 0) {
+      this.limiter.record();
+      await session.request({ type: "set_contactor", on: true });
+      d.contactor_state = true;
+    } else if (!this.intent && d.contactor_state && (!wants || this.now() >= this.stopDeadline)) {
+      this.limiter.record();
+      await session.request({ type: "set_contactor", on: false });
+      d.contactor_state = false;
+    }
+  }
+}

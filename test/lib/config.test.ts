@@ -1,0 +1,81 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig, maskSecrets } from "../../lib/config.ts";
+import { ConfigError } from "../../lib/errors.ts";
+import { dehnePlugin } from "../../protocols/dehne/index.ts";
+
+const plugins = [dehnePlugin];
+
+function file(text: string): string {
+  const p = join(mkdtempSync(join(tmpdir(), "cfg-")), "evse2mqtt.toml");
+  writeFileSync(p, text);
+  return p;
+}
+
+function issuesOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues.map((i) => i.path);
+    throw err;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("config", () => {
+  test("defaults without a file", () => {
+    const c = loadConfig(plugins, { file: "/nonexistent/x.toml", fileRequired: false, env: {}, flags: [] });
+    expect(c.fileFound).toBe(false);
+    expect(c.mqtt.base_topic).toBe("evse2mqtt");
+    expect(c.mqtt.embedded_port).toBe(1883);
+    expect(c.protocols.dehne?.listen).toBe("[::]:9091");
+    expect(c.protocols.dehne?.poll_interval_s).toBe(5);
+    expect(c.protocols.dehne?.enabled).toBe(true);
+  });
+
+  test("precedence: flags > env > file > defaults", () => {
+    const f = file(`[mqtt]\nbase_topic = "file"\nclient_id = "file-id"\n[dehne]\npoll_interval_s = 3\nreply_timeout_s = 4\n`);
+    const c = loadConfig(plugins, {
+      file: f,
+      fileRequired: true,
+      env: { EVSE2MQTT_MQTT_BASE_TOPIC: "env", EVSE2MQTT_DEHNE_POLL_INTERVAL_S: "2", EVSE2MQTT_MQTT_PASSWORD: "1234" },
+      flags: ["mqtt.base_topic=flag"],
+    });
+    expect(c.mqtt.base_topic).toBe("flag");
+    expect(c.mqtt.client_id).toBe("file-id");
+    expect(c.protocols.dehne?.poll_interval_s).toBe(2);
+    expect(c.protocols.dehne?.reply_timeout_s).toBe(4);
+    // A numeric-looking password stays text.
+    expect(c.mqtt.password).toBe("1234");
+  });
+
+  test("every problem is listed with its key path", () => {
+    const f = file(`[mqtt]\nurl = "ftp://x"\nbase_topc = "typo"\n[dehne]\nmax_current_a = 200\nlisten = "nonsense:port"\n[dehne.names]\nabc = "x"\n[nonsense]\n`);
+    const paths = issuesOf(() => loadConfig(plugins, { file: f, fileRequired: true, env: {}, flags: [] }));
+    expect(paths).toContain("mqtt.url");
+    expect(paths).toContain("mqtt");
+    expect(paths).toContain("dehne.max_current_a");
+    expect(paths).toContain("dehne.listen");
+    expect(paths.some((p) => p.startsWith("dehne.names"))).toBe(true);
+    expect(paths).toContain("nonsense");
+  });
+
+  test("broken TOML and a missing explicit file are errors", () => {
+    expect(() => loadConfig(plugins, { file: file("[mqtt\nurl="), fileRequired: true, env: {}, flags: [] })).toThrow(/valid TOML/);
+    expect(() => loadConfig(plugins, { file: "/nonexistent/x.toml", fileRequired: true, env: {}, flags: [] })).toThrow(/existing config file/);
+  });
+
+  test("a protocol section can switch itself off", () => {
+    const c = loadConfig(plugins, { file: file(`[dehne]\nenabled = false\n`), fileRequired: true, env: {}, flags: [] });
+    expect(c.protocols.dehne?.enabled).toBe(false);
+  });
+
+  test("secrets are masked", () => {
+    const masked = maskSecrets({ mqtt: { password: "hunter2", username: "u" }, evsemaster: { charger: [{ serial: "1", password: "123456" }] } });
+    expect(JSON.stringify(masked)).not.toContain("hunter2");
+    expect(JSON.stringify(masked)).not.toContain("123456");
+    expect(JSON.stringify(masked)).toContain('"username":"u"');
+  });
+});

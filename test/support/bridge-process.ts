@@ -1,0 +1,54 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dir, "../..");
+
+export interface Launcher {
+  name: string;
+  /** argv that runs the bridge with this config file. */
+  argv(configPath: string): string[];
+}
+
+export const LAUNCHERS = {
+  bun: { name: "bun", argv: (c: string) => [resolve(ROOT, "node_modules/.bin/bun"), resolve(ROOT, "main.ts"), "run", "-c", c] },
+  deno: { name: "deno", argv: (c: string) => [resolve(ROOT, "node_modules/.bin/deno"), "run", "-A", resolve(ROOT, "main.ts"), "run", "-c", c] },
+  binary: { name: "compiled binary", argv: (c: string) => [resolve(ROOT, "dist/evse2mqtt"), "-c", c] },
+} satisfies Record<string, Launcher>;
+
+/** The bridge as a separate process, as a user runs it. */
+export class BridgeProcess {
+  readonly output: string[] = [];
+  readonly exited: Promise<number | null>;
+  private proc: ChildProcess;
+
+  constructor(launcher: Launcher, configPath: string) {
+    const [cmd, ...args] = launcher.argv(configPath);
+    this.proc = spawn(cmd!, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env } });
+    const keep = (b: Buffer) => {
+      this.output.push(b.toString());
+      if (this.output.length > 2000) this.output.splice(0, 1000);
+      if (process.env.TEST_LOG) process.stderr.write(b);
+    };
+    this.proc.stdout!.on("data", keep);
+    this.proc.stderr!.on("data", keep);
+    this.exited = new Promise((r) => this.proc.once("exit", (code) => r(code)));
+  }
+
+  get log(): string {
+    return this.output.join("");
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    this.proc.kill(sig);
+  }
+
+  /** SIGTERM, then SIGKILL if it does not leave within `ms`. */
+  async stop(ms = 8000): Promise<number | null> {
+    if (this.proc.exitCode !== null) return this.proc.exitCode;
+    this.proc.kill("SIGTERM");
+    const t = setTimeout(() => this.proc.kill("SIGKILL"), ms);
+    const code = await this.exited;
+    clearTimeout(t);
+    return code;
+  }
+}
