@@ -54,7 +54,7 @@ export async function startBridge(config: Config, plugins: ProtocolPlugin[], log
   };
   try {
     for (const p of enabled) {
-      running.push({ name: p.name, r: await p.start({ log: log.child({ protocol: p.name }), mqtt, hub, stateDir }, config.protocols[p.name]) });
+      running.push({ name: p.name, r: await p.start({ log: log.child({ protocol: p.name }), mqtt, hub, baseTopic: config.mqtt.base_topic, stateDir }, config.protocols[p.name]) });
     }
     if (opts.demo) {
       for (const p of enabled) demos.push(await p.demo(config.protocols[p.name], log.child({ simulator: p.name })));

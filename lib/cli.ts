@@ -56,7 +56,7 @@ function configFrom(values: Values, plugins: ProtocolPlugin[], env: Record<strin
   if (values["log-json"]) flags.push("log.json=true");
   if (values.demo) {
     flags.unshift("mqtt.url=embedded");
-    for (const p of plugins) flags.push(`${p.name}.enabled=true`);
+    for (const p of plugins) flags.push(`${p.name}.enabled=true`, ...(p.demoFlags ?? []));
   }
   return loadConfig(plugins, {
     file: values.config ?? "./evse2mqtt.toml",

@@ -162,6 +162,16 @@ export function loadConfig(plugins: ProtocolPlugin[], src: ConfigSources): Confi
   for (const k of Object.keys(raw)) {
     if (!shapes.has(k)) issues.push({ path: k, value: raw[k], expected: `a known section (${[...shapes.keys()].join(", ")})` });
   }
+  for (const p of plugins) {
+    const problems: string[] = [];
+    const sections = p.envAliases?.(src.env, problems) ?? {};
+    for (const problem of problems) issues.push({ path: `environment (${p.name} alias)`, value: undefined, expected: problem });
+    for (const [section, values] of Object.entries(sections)) {
+      if (Object.keys(values).length === 0) continue;
+      for (const [k, v] of Object.entries(values)) setPath(raw, section, k, v);
+      if (section === p.name) presentInFile.add(section);
+    }
+  }
   applyEnv(raw, shapes, src.env);
   applyFlags(raw, shapes, src.flags, issues);
 

@@ -9,8 +9,13 @@ export class SwitchLimiter {
     return Math.max(0, this.last + this.intervalMs - this.now());
   }
 
-  record(): void {
-    this.last = this.now();
+  /** Notes a switch now; the returned function takes it back (for a command the device refused). */
+  record(): () => void {
+    const before = this.last;
+    const at = (this.last = this.now());
+    return () => {
+      if (this.last === at) this.last = before;
+    };
   }
 
   /** A sentence for the refusal reply, or undefined when a switch is allowed. */
@@ -18,6 +23,6 @@ export class SwitchLimiter {
     const wait = this.waitMs();
     if (wait === 0) return undefined;
     const ago = Math.round((this.now() - this.last) / 1000);
-    return `${what} refused: the contactor switched ${ago} s ago; next switch allowed in ${Math.ceil(wait / 1000)} s (minimum interval ${Math.round(this.intervalMs / 1000)} s)`;
+    return `${what} refused: the last on/off switch was ${ago} s ago; next allowed in ${Math.ceil(wait / 1000)} s (minimum interval ${Math.round(this.intervalMs / 1000)} s)`;
   }
 }

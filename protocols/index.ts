@@ -1,5 +1,6 @@
 import type { ProtocolPlugin } from "../lib/protocol.ts";
 import { dehnePlugin } from "./dehne/index.ts";
+import { evsemasterPlugin } from "./evsemaster/index.ts";
 
 /** Every protocol the bridge speaks, in the order they start. */
-export const PLUGINS: ProtocolPlugin[] = [dehnePlugin];
+export const PLUGINS: ProtocolPlugin[] = [dehnePlugin, evsemasterPlugin];

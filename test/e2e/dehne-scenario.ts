@@ -167,7 +167,7 @@ current = { divider = 95 }
       await probe.publish(`${base}/${A}/set`, { transaction: "s3", enabled: true });
       const r = await response(A, "s3", t0);
       expect(r.status).toBe("error");
-      expect(String(r.error)).toMatch(/refused: the contactor switched \d+ s ago/);
+      expect(String(r.error)).toMatch(/refused: the last on\/off switch was \d+ s ago/);
       expect(simA.pwm).toBe(100);
     });
 

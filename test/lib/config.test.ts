@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, maskSecrets } from "../../lib/config.ts";
 import { ConfigError } from "../../lib/errors.ts";
-import { dehnePlugin } from "../../protocols/dehne/index.ts";
+import { PLUGINS } from "../../protocols/index.ts";
 
-const plugins = [dehnePlugin];
+const plugins = PLUGINS;
 
 function file(text: string): string {
   const p = join(mkdtempSync(join(tmpdir(), "cfg-")), "evse2mqtt.toml");
@@ -77,5 +77,31 @@ describe("config", () => {
     expect(JSON.stringify(masked)).not.toContain("hunter2");
     expect(JSON.stringify(masked)).not.toContain("123456");
     expect(JSON.stringify(masked)).toContain('"username":"u"');
+  });
+
+  test("ocpp2mqtt environment names are aliases below EVSE2MQTT_* and switch OCPP on", () => {
+    const c = loadConfig(plugins, {
+      file: "/nonexistent/x.toml",
+      fileRequired: false,
+      env: { MQTT_BASEPATH: "ocpp/", LISTEN_PORT: "3000", AUTHORIZED_TAG_ID_LIST: '["TAG1"]', MQTT_HOSTNAME: "broker", EVSE2MQTT_OCPP_LISTEN: "0.0.0.0:9100", LOG_LEVEL: "debug" },
+      flags: [],
+    });
+    expect(c.protocols.ocpp?.enabled).toBe(true);
+    expect(c.protocols.ocpp?.compat_base).toBe("ocpp");
+    expect(c.protocols.ocpp?.authorized_tags).toEqual(["TAG1"]);
+    expect(c.protocols.ocpp?.listen).toBe("0.0.0.0:9100");
+    expect(c.mqtt.url).toBe("mqtt://broker:1883");
+    expect(c.log.level).toBe("debug");
+  });
+
+  test("generic names alone (no ocpp2mqtt marker) change nothing", () => {
+    const c = loadConfig(plugins, { file: "/nonexistent/x.toml", fileRequired: false, env: { LOG_LEVEL: "debug", MQTT_HOSTNAME: "elsewhere" }, flags: [] });
+    expect(c.log.level).toBe("info");
+    expect(c.mqtt.url).toBe("mqtt://localhost:1883");
+    expect(c.protocols.ocpp?.enabled).toBe(false);
+  });
+
+  test("an unusable alias is reported like a config error", () => {
+    expect(() => loadConfig(plugins, { file: "/nonexistent/x.toml", fileRequired: false, env: { AUTHORIZED_TAG_ID_LIST: "TAG1,TAG2" }, flags: [] })).toThrow(/AUTHORIZED_TAG_ID_LIST/);
   });
 });

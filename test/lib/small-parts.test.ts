@@ -29,7 +29,7 @@ describe("switch limiter", () => {
     expect(l.refusal("x")).toBeUndefined();
     l.record();
     now += 5000;
-    expect(l.refusal("enabling")).toMatch(/5 s ago; next switch allowed in 25 s/);
+    expect(l.refusal("enabling")).toMatch(/5 s ago; next allowed in 25 s/);
     now += 25_000;
     expect(l.refusal("x")).toBeUndefined();
   });

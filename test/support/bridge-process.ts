@@ -34,6 +34,11 @@ export class BridgeProcess {
     this.exited = new Promise((r) => this.proc.once("exit", (code) => r(code)));
   }
 
+  /** The child's process id (the runtime itself: the launchers exec no wrapper), for /proc readings. */
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
   get log(): string {
     return this.output.join("");
   }

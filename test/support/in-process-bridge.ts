@@ -44,7 +44,7 @@ export async function startInProcess(
   const hub = new Hub(mqtt, { base_topic: base, republish_s: opts.republish_s ?? 0, discovery: false, discovery_prefix: "homeassistant" }, log);
   hub.start();
   const parsed = plugin.configSchema.parse({ enabled: true, ...section });
-  const running = await plugin.start({ log, mqtt, hub, stateDir: mkdtempSync(join(tmpdir(), "evse2mqtt-state-")) }, parsed);
+  const running = await plugin.start({ log, mqtt, hub, baseTopic: base, stateDir: mkdtempSync(join(tmpdir(), "evse2mqtt-state-")) }, parsed);
   return {
     mqtt,
     hub,

@@ -1,0 +1,191 @@
+// MQTT commands for one charger: `/set` and the `/request` actions, with the safety rules
+// (current clamping, start/stop cooldown) applied before anything reaches the EVSE.
+
+import type { z } from "zod";
+import { CommandError } from "../../lib/errors.ts";
+import type { SetCommand } from "../../lib/normalized.ts";
+import { formatZodError } from "../../lib/zod-format.ts";
+import type { ChargeStart } from "./app-payloads.ts";
+import type { EvseCharger } from "./driver.ts";
+import { fetchConfig } from "./fetch-config.ts";
+import { dateToEm } from "./emtime.ts";
+import { ACTION_SET, canForceSinglePhase, LANGUAGES, languageName, phasesOf, RESERVATION_RESULTS, START_ERRORS, type NumericSetting } from "./enums.ts";
+import type { StartResult, StopResult } from "./evse-payloads.ts";
+import { REQUEST_ACTIONS, type ChargeStartArgs, type RequestAction } from "./messages.ts";
+import { sessionActive } from "./view.ts";
+
+const MIN_AMPS = 6;
+/** More than this ahead of now counts as a reservation (emproto4go). */
+const RESERVATION_SLACK_MS = 5000;
+const MAX_RESERVATION_MS = 24 * 3600 * 1000;
+
+function ampsCap(d: EvseCharger): number {
+  const device = d.view.info?.maxCurrentA || 32;
+  return Math.min(32, device, d.cfg?.max_current_a ?? 32);
+}
+
+const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, Math.round(x)));
+
+/** Refuses inside the cooldown, else records the switch and returns how to take it back. */
+function claimSwitch(d: EvseCharger, what: string): () => void {
+  const refusal = d.switches.refusal(`rate limited: ${what}`);
+  if (refusal) throw new CommandError(refusal);
+  return d.switches.record();
+}
+
+/** Local `yyyyMMddHHmm` + 4 random digits, the OEM app's format (§8). */
+function newChargeId(now: Date, tz: string): string {
+  const wall = new Date((dateToEm(now, tz) + 8 * 3600) * 1000).toISOString();
+  const stamp = wall.slice(0, 16).replace(/[-T:]/g, "");
+  return stamp + String(Math.floor(Math.random() * 10000)).padStart(4, "0");
+}
+
+async function chargeStart(d: EvseCharger, args: ChargeStartArgs): Promise<unknown> {
+  d.requireSession();
+  const info = d.view.info;
+  const cap = ampsCap(d);
+  const amps = clamp(args.max_amps ?? d.view.config.maxCurrentA ?? cap, MIN_AMPS, cap);
+  const now = Date.now();
+  const at = args.start_at ? Date.parse(args.start_at) : now;
+  if (at - now > MAX_RESERVATION_MS) throw new CommandError(`reservation too far ahead: start_at must be within 24 h (got ${args.start_at})`);
+  const reservation = at - now > RESERVATION_SLACK_MS;
+  const three = info ? phasesOf(info.deviceType) === 3 : false;
+  let lineId = three ? 2 : 1;
+  let chargeType = 1;
+  if (args.single_phase && three) {
+    if (!canForceSinglePhase(info!.deviceType, info!.extra)) throw new CommandError(`single_phase is not supported by this device (type ${info!.deviceType})`);
+    lineId = 1;
+    chargeType = 11;
+  }
+  let duration = args.max_duration_minutes ?? null;
+  // The Telestar EC311S6 honours whole hours only (§8).
+  if (duration !== null && /telestar/i.test(`${info?.brand} ${info?.model}`)) duration = Math.max(60, Math.round(duration / 60) * 60);
+  const start: ChargeStart = {
+    lineId,
+    userId: args.user_id ?? d.settings.user_id,
+    chargeId: args.charge_id ?? newChargeId(new Date(now), d.settings.time_zone),
+    isReservation: reservation,
+    startTime: dateToEm(new Date(reservation ? at : now), d.settings.time_zone),
+    startType: 1,
+    chargeType,
+    maxDurationMin: duration,
+    maxEnergyKwh: args.max_energy_kwh ?? null,
+    param3: 0xffff,
+    maxCurrentA: amps,
+  };
+  const undo = claimSwitch(d, "charge start");
+  const r = await d.command<StartResult>({ type: "chargeStart", start }, "start", "ChargeStartResponse");
+  const refused = r.errorReason !== 0 ? START_ERRORS[r.errorReason] ?? `charge start refused (errorReason ${r.errorReason})` : ![0, 1, 4].includes(r.reservationResult) ? RESERVATION_RESULTS[r.reservationResult] ?? `charge start refused (reservationResult ${r.reservationResult})` : undefined;
+  if (refused) {
+    // Nothing switched, so the refusal must not lock the user out for a cooldown.
+    undo();
+    throw new CommandError(refused);
+  }
+  d.send({ type: "sessionRequest" });
+  return {
+    reserved: reservation && r.reservationResult === 1,
+    start_at: new Date(reservation ? at : now).toISOString(),
+    max_amps: r.maxCurrentA,
+    line_id: lineId,
+    single_phase: chargeType === 11 || !three,
+    max_duration_minutes: duration,
+    max_energy_kwh: start.maxEnergyKwh,
+    user_id: start.userId,
+    charge_id: start.chargeId,
+    reservation_result: RESERVATION_RESULTS[r.reservationResult],
+    start_result: r.startResult,
+  };
+}
+
+async function chargeStop(d: EvseCharger, userId: string | undefined): Promise<unknown> {
+  d.requireSession();
+  const undo = claimSwitch(d, "charge stop");
+  const r = await d.command<StopResult>({ type: "chargeStop", stop: { lineId: 1, userId: userId ?? d.settings.user_id } }, "stop", "ChargeStopResponse");
+  if (r.failReason !== 0) {
+    undo();
+    throw new CommandError(`charge stop refused (failReason ${r.failReason})`);
+  }
+  d.send({ type: "sessionRequest" });
+  return { stopped: true, stop_result: r.stopResult };
+}
+
+async function setNumber(d: EvseCharger, setting: NumericSetting, value: number, what: string): Promise<number> {
+  const got = await d.command<number>({ type: "setting", setting, action: ACTION_SET, value }, `${setting}:1`, `${what} answer`);
+  if (got !== value) throw new CommandError(`the charger kept ${what} ${got} instead of ${value}`);
+  return got;
+}
+
+async function setMaxCurrent(d: EvseCharger, amps: number): Promise<unknown> {
+  d.requireSession();
+  const v = await setNumber(d, "maxCurrent", amps, "max current");
+  d.publish();
+  // Telestar units only use it for the next start; others apply it live (§5.10): never promise live.
+  return { max_current_a: v, applies_to: "next session (live only on units that honour it)" };
+}
+
+export async function runSet(d: EvseCharger, cmd: SetCommand): Promise<unknown> {
+  const out: Record<string, unknown> = {};
+  if (cmd.current_limit_a !== undefined) {
+    const cap = ampsCap(d);
+    out.current_limit = await setMaxCurrent(d, clamp(cmd.current_limit_a, MIN_AMPS, cap));
+  }
+  if (cmd.enabled !== undefined) {
+    const active = sessionActive(d.view);
+    // /set describes a wanted state: already there means no relay switching at all.
+    if (cmd.enabled && active) out.enabled = { already: "charging or reserved" };
+    else if (!cmd.enabled && active === false) out.enabled = { already: "not charging" };
+    else out.enabled = cmd.enabled ? await chargeStart(d, {}) : await chargeStop(d, undefined);
+  }
+  return out;
+}
+
+function parseArgs<A extends RequestAction>(action: A, args: Record<string, unknown>): z.output<(typeof REQUEST_ACTIONS)[A]> {
+  const r = REQUEST_ACTIONS[action].safeParse(args);
+  if (!r.success) throw new CommandError(`invalid args for ${action}: ${formatZodError(r.error)}`);
+  return r.data as z.output<(typeof REQUEST_ACTIONS)[A]>;
+}
+
+export async function runRequest(d: EvseCharger, action: string, args: Record<string, unknown>): Promise<unknown> {
+  switch (action) {
+    case "charge_start":
+      return chargeStart(d, parseArgs(action, args));
+    case "charge_stop":
+      return chargeStop(d, parseArgs(action, args).user_id);
+    case "set_max_current": {
+      const { amps } = parseArgs(action, args);
+      const cap = ampsCap(d);
+      if (amps < MIN_AMPS || amps > cap) throw new CommandError(`out of range: amps must be ${MIN_AMPS}..${cap}`);
+      return setMaxCurrent(d, amps);
+    }
+    case "set_name": {
+      const { name } = parseArgs(action, args);
+      const got = await d.command<string>({ type: "name", action: ACTION_SET, name }, "name:1", "name answer");
+      if (got !== name) throw new CommandError(`the charger kept the name "${got}" instead of "${name}"`);
+      return { name: got };
+    }
+    case "set_language": {
+      const { language } = parseArgs(action, args);
+      const code = typeof language === "number" ? language : LANGUAGES.indexOf(language) + 1;
+      return { language: languageName(await setNumber(d, "language", code, "language")) };
+    }
+    case "set_temperature_unit": {
+      const { unit } = parseArgs(action, args);
+      await setNumber(d, "temperatureUnit", unit === "celsius" ? 1 : 2, "temperature unit");
+      return { temperature_unit: unit };
+    }
+    case "set_offline_charge": {
+      const { enabled } = parseArgs(action, args);
+      const got = await d.command<number>({ type: "setting", setting: "offlineCharge", action: ACTION_SET, value: enabled ? 0 : 1 }, "offlineCharge:1", "offline-charge answer");
+      // 1 and 2 both mean disabled (G12).
+      if ((got === 0) !== enabled) throw new CommandError(`the charger kept offline charging ${got === 0 ? "enabled" : "disabled"}`);
+      return { offline_charge: enabled };
+    }
+    case "fetch_config":
+      parseArgs(action, args);
+      return fetchConfig(d);
+    case "login":
+      return d.login(parseArgs(action, args).password, Date.now());
+    default:
+      throw new CommandError(`unknown action "${action}"; known: ${Object.keys(REQUEST_ACTIONS).join(", ")}`);
+  }
+}

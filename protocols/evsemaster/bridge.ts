@@ -1,0 +1,81 @@
+// The running protocol: one UDP socket on 28376, datagrams routed to one driver per serial.
+
+import type { BridgeContext, Running } from "../../lib/protocol.ts";
+import { openUdp } from "../../lib/udp.ts";
+import { decodeEvsePacket, decoderStream, type EvseMessage, type Received } from "./codec.ts";
+import type { ChargerConfig, EvsemasterConfig } from "./config.ts";
+import { EvseCharger } from "./driver.ts";
+
+export async function startBridge(ctx: BridgeContext, cfg: EvsemasterConfig): Promise<Running> {
+  const log = ctx.log.child({ protocol: "evsemaster" });
+  const sock = await openUdp({ bind: cfg.bind, port: cfg.port, broadcast: true });
+  log.info("listening for EVSEMaster chargers", { bind: cfg.bind, port: sock.port, chargers_configured: cfg.charger.length, time_zone: cfg.time_zone });
+  const configured = new Map<string, ChargerConfig>(cfg.charger.map((c) => [c.serial, c]));
+  const chargers = new Map<string, EvseCharger>();
+  let badCount = 0;
+  const env = {
+    hub: ctx.hub,
+    mqtt: ctx.mqtt,
+    baseTopic: ctx.baseTopic,
+    log,
+    settings: cfg,
+    send: (bytes: Uint8Array, address: string, port: number) => {
+      sock.send(bytes, address, port).catch((err: Error) => log.debug("udp send failed", { to: `${address}:${port}`, error: err.message }));
+    },
+  };
+
+  const onDatagram = (r: Received<EvseMessage>) => {
+    if (!r.ok) {
+      badCount++;
+      // Debug only, since every LAN host can send junk to the port; the count goes into the stop log.
+      log.debug("bad datagram", { from: `${r.from.address}:${r.from.port}`, error: r.error, serial: r.serial });
+      return;
+    }
+    const serial = r.frame.serial;
+    // Datagrams the app sends (bit 15) are another app's traffic seen by broadcast, not a charger.
+    if (r.frame.command & 0x8000) return;
+    let c = chargers.get(serial);
+    if (!c) {
+      const conf = configured.get(serial);
+      if (!conf && !cfg.discover) return;
+      c = new EvseCharger(serial, conf, env);
+      chargers.set(serial, c);
+      log.info("discovered charger", { charger: serial, configured: conf !== undefined });
+    }
+    c.receive(r.message, r.from, Date.now());
+  };
+
+  const pump = sock.readable.pipeThrough(decoderStream(decodeEvsePacket)).pipeTo(
+    new WritableStream({
+      write: (r) => {
+        try {
+          onDatagram(r);
+        } catch (err) {
+          log.error("driver failure", { error: err instanceof Error ? err.message : String(err) });
+        }
+      },
+    }),
+  ).catch(() => {});
+
+  const tickMs = Math.max(50, Math.min(1000, (Math.min(cfg.offline_after_s, cfg.session_timeout_s, cfg.login_timeout_s) * 1000) / 5));
+  const timer = setInterval(() => {
+    const now = Date.now();
+    for (const c of chargers.values()) {
+      try {
+        c.tick(now);
+      } catch (err) {
+        log.error("driver tick failure", { charger: c.serial, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+  }, tickMs);
+
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      for (const c of chargers.values()) c.stop();
+      await sock.close();
+      await pump;
+      log.info("evsemaster stopped", { chargers: chargers.size, bad_datagrams: badCount });
+    },
+  };
+}

@@ -1,0 +1,66 @@
+// `[evsemaster]` config section. Every key has a default; `.strict()` so typos are reported.
+
+import { z } from "zod";
+import { systemTimeZone, validateTimeZone } from "./emtime.ts";
+
+const pin = z.string().regex(/^\d{6}$/, "expected the 6-digit PIN set in the OEM app");
+
+const zone = z.string().refine(
+  (tz) => {
+    try {
+      validateTimeZone(tz);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: "expected an IANA time zone such as Europe/Amsterdam" },
+);
+
+export const chargerSchema = z
+  .object({
+    /** 16 hex digits as printed on the label / shown in the OEM app. */
+    serial: z
+      .string()
+      .regex(/^[0-9a-fA-F]{16}$/, "expected 16 hex digits")
+      .transform((s) => s.toLowerCase()),
+    password: pin.optional(),
+    /** Overrides the name stored in the charger for Home Assistant. */
+    name: z.string().min(1).optional(),
+    /** Never log in: leaves the charger to the OEM app (one app session at a time, §1). */
+    disabled: z.boolean().default(false),
+    /** Bridge-side cap on every current the bridge sends. */
+    max_current_a: z.number().int().min(6).max(32).default(32),
+    /** Overrides the section's cooldown_s for this charger. */
+    cooldown_s: z.number().min(0).optional(),
+  })
+  .strict();
+
+export const evsemasterSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    bind: z.string().default("0.0.0.0"),
+    port: z.number().int().min(1).max(65535).default(28376),
+    /** Zone the chargers' clocks are set in (EM time, §2.6). */
+    time_zone: zone.default(systemTimeZone()),
+    /** Publish chargers that are not configured (status NOT_LOGGED_IN unless default_password is set). */
+    discover: z.boolean().default(true),
+    /** Tried on discovered chargers without their own entry. */
+    default_password: pin.optional(),
+    /** Shown in the OEM app's history for sessions the bridge starts/stops. */
+    user_id: z.string().min(1).max(16).regex(/^[\x20-\x7e]*$/).default("evse2mqtt"),
+    /** Minimum time between two start/stop commands to one charger (relay and contactor wear). */
+    cooldown_s: z.number().min(0).default(60),
+    offline_after_s: z.number().positive().default(11),
+    session_timeout_s: z.number().positive().default(15),
+    login_timeout_s: z.number().positive().default(5),
+    reply_timeout_s: z.number().positive().default(5),
+    config_refresh_s: z.number().min(1).default(120),
+    relogin_min_s: z.number().positive().default(10),
+    relogin_max_s: z.number().positive().default(300),
+    charger: z.array(chargerSchema).default([]),
+  })
+  .strict();
+
+export type EvsemasterConfig = z.infer<typeof evsemasterSchema>;
+export type ChargerConfig = z.infer<typeof chargerSchema>;

@@ -1,0 +1,300 @@
+// One EVSEMaster charger: login handshake, acknowledgements, offline detection, config refresh (§4).
+
+import { SwitchLimiter } from "../../lib/rate-limit.ts";
+import { CommandError } from "../../lib/errors.ts";
+import type { ChargerDriver, ChargerHandle, ChargerMeta, Hub } from "../../lib/hub.ts";
+import type { Logger } from "../../lib/log.ts";
+import type { MqttLink } from "../../lib/mqtt.ts";
+import type { SetCommand } from "../../lib/normalized.ts";
+import { runRequest, runSet } from "./actions.ts";
+import { fetchConfig } from "./fetch-config.ts";
+import { encodeApp, type AppMessage, type EvseMessage } from "./codec.ts";
+import type { ChargerConfig, EvsemasterConfig } from "./config.ts";
+import { passwordBytes } from "./frame.ts";
+import { Pending } from "./pending.ts";
+import { detail, newView, normalized, storeInView, type ChargerView } from "./view.ts";
+
+export interface DriverEnv {
+  hub: Hub;
+  mqtt: MqttLink;
+  baseTopic: string;
+  log: Logger;
+  settings: EvsemasterConfig;
+  send(bytes: Uint8Array, address: string, port: number): void;
+}
+
+type LoginState = "none" | "pending" | "in" | "denied";
+
+export class EvseCharger implements ChargerDriver {
+  readonly view: ChargerView;
+  readonly pending = new Pending();
+  readonly log: Logger;
+  private handle: ChargerHandle | undefined;
+  private metaKey = "";
+  private lastDetail = "";
+  private pin: string | undefined;
+  private endpoint: { address: string; port: number } | undefined;
+  private loginState: LoginState = "none";
+  private loginSentAt = 0;
+  private loginRetried = false;
+  private nextLoginAt = 0;
+  private backoffS: number;
+  private loggedInAt = 0;
+  private lastRxAt = 0;
+  private lastHeadingAnsweredAt = 0;
+  private configDueAt = Number.POSITIVE_INFINITY;
+  /** Start/stop cooldown (relay wear, and cars dislike rapid cycles). */
+  readonly switches: SwitchLimiter;
+
+  constructor(readonly serial: string, readonly cfg: ChargerConfig | undefined, readonly env: DriverEnv) {
+    this.log = env.log.child({ charger: serial });
+    this.pin = cfg?.password ?? env.settings.default_password;
+    this.backoffS = env.settings.relogin_min_s;
+    this.switches = new SwitchLimiter((cfg?.cooldown_s ?? env.settings.cooldown_s) * 1000);
+    this.view = newView(serial, cfg?.disabled ?? false, this.pin !== undefined, env.settings.time_zone);
+  }
+
+  get settings(): EvsemasterConfig {
+    return this.env.settings;
+  }
+
+  /** Sends an app datagram to the endpoint last seen for this serial (§1). */
+  send(m: AppMessage): void {
+    if (!this.endpoint) return;
+    const pw = this.pin ? passwordBytes(this.pin) : new Uint8Array(6);
+    this.env.send(encodeApp(this.serial, pw, m), this.endpoint.address, this.endpoint.port);
+  }
+
+  /** Sends and waits for the reply filed under `key`; refuses when there is no live session. */
+  async command<T>(m: AppMessage, key: string, what: string, timeoutS = this.settings.reply_timeout_s): Promise<T> {
+    this.requireSession();
+    const reply = this.pending.wait<T>(key, timeoutS * 1000, what);
+    this.send(m);
+    return reply;
+  }
+
+  requireSession(): void {
+    if (this.view.disabled) throw new CommandError("charger is disabled in the bridge config (evsemaster.charger.disabled)");
+    if (!this.view.online) throw new CommandError("charger is offline");
+    if (this.loginState === "denied") throw new CommandError("not logged in: wrong password");
+    if (!this.pin) throw new CommandError("not logged in: no password configured for this charger");
+    if (this.loginState !== "in") throw new CommandError("not logged in (login in progress or backing off)");
+  }
+
+  receive(m: EvseMessage, from: { address: string; port: number }, now: number): void {
+    this.endpoint = from;
+    this.lastRxAt = now;
+    this.view.endpoint = `${from.address}:${from.port}`;
+    if (!this.view.online) this.goOnline();
+    this.handle?.seen();
+    const reply = storeInView(this.view, m);
+    if (reply) this.answer(reply.key, reply.action, reply.value);
+    switch (m.type) {
+      case "beacon":
+      case "name":
+      case "version":
+        this.updateMeta();
+        break;
+      case "loginResponse":
+        this.updateMeta();
+        // A LoginResponse we did not ask for may be another app's broadcast answer (§1): not ours.
+        if (this.loginState === "pending") this.loggedIn(now);
+        break;
+      case "passwordError":
+        this.onPasswordError(now);
+        break;
+      case "heading":
+        if (this.loginState === "in") {
+          this.send({ type: "headingResponse" });
+          this.lastHeadingAnsweredAt = now;
+        }
+        break;
+      case "status":
+        if (!m.polled) this.send({ type: "statusAck" });
+        break;
+      case "session":
+        if (m.pushed) this.send({ type: "sessionAck" });
+        break;
+      case "chargeRecord":
+        this.send({ type: "recordAck", ack: { lineId: m.record.lineId, chargeId: m.record.chargeId, status: 0 } });
+        break;
+      case "unknown":
+        this.log.debug("unhandled datagram", { command: `0x${m.command.toString(16)}`, bytes: m.payload.length });
+        break;
+    }
+    this.maybeLogin(now);
+    this.publish();
+  }
+
+  tick(now: number): void {
+    const s = this.settings;
+    if (!this.view.online) return;
+    if (now - this.lastRxAt > s.offline_after_s * 1000) {
+      this.goOffline();
+      return;
+    }
+    if (this.loginState === "in" && now - this.lastHeadingAnsweredAt > s.session_timeout_s * 1000) {
+      this.log.warn("session lost: no Heading answered", { seconds: s.session_timeout_s });
+      this.loggedOut("session lost (no Heading)");
+      this.nextLoginAt = now;
+    }
+    if (this.loginState === "pending" && now - this.loginSentAt > s.login_timeout_s * 1000) {
+      this.loginState = "none";
+      this.pending.rejectKey("login", new CommandError(`timeout: no LoginResponse within ${s.login_timeout_s} s`));
+      // §4.1: retry once right away (endpoint re-learned from the next datagram), then back off.
+      if (!this.loginRetried) {
+        this.loginRetried = true;
+        this.nextLoginAt = now;
+      } else {
+        this.loginRetried = false;
+        this.backOff(now);
+      }
+    }
+    if (this.loginState === "in" && now >= this.configDueAt) {
+      this.configDueAt = now + s.config_refresh_s * 1000;
+      void fetchConfig(this).catch((err: Error) => this.log.debug("config refresh incomplete", { error: err.message }));
+    }
+    this.maybeLogin(now);
+    this.publish();
+  }
+
+  /** The `login` request: optionally a new password (kept in memory only), then a fresh handshake. */
+  async login(password: string | undefined, now: number): Promise<unknown> {
+    if (this.view.disabled) throw new CommandError("charger is disabled in the bridge config (evsemaster.charger.disabled)");
+    if (password) this.pin = password;
+    if (!this.pin) throw new CommandError("no password: give args.password or configure one");
+    if (!this.view.online || !this.endpoint) throw new CommandError("charger is offline");
+    this.view.hasPassword = true;
+    if (this.loginState === "in" && !password) return { logged_in: true };
+    const done = this.pending.wait<unknown>("login", this.settings.login_timeout_s * 1000, "LoginResponse");
+    this.loginState = "none";
+    this.nextLoginAt = now;
+    this.loginRetried = true;
+    this.maybeLogin(now);
+    await done;
+    return { logged_in: true };
+  }
+
+  set(cmd: SetCommand): Promise<unknown> {
+    return runSet(this, cmd);
+  }
+
+  request(action: string, args: Record<string, unknown>): Promise<unknown> {
+    return runRequest(this, action, args);
+  }
+
+  stop(): void {
+    this.pending.rejectAll(new CommandError("bridge is stopping"));
+  }
+
+  /** Normalized state through the hub, and the retained detail document when it changed. */
+  publish(detailOnly = false): void {
+    if (!this.handle) return;
+    if (!detailOnly) this.handle.update(normalized(this.view));
+    const text = JSON.stringify(detail(this.view));
+    if (text === this.lastDetail) return;
+    this.lastDetail = text;
+    this.env.mqtt.publish(`${this.env.baseTopic}/${this.handle.id}/evsemaster`, text, { retain: true });
+  }
+
+  /**
+   * Config answers echo the action (1 SET, 2 GET), so a refresh GET cannot satisfy a pending SET;
+   * a unit that echoes something else still answers the oldest asker.
+   */
+  private answer(key: string, action: number | undefined, value: unknown): void {
+    if (action === undefined) this.pending.resolve(key, value);
+    else this.pending.resolve(`${key}:${action}`, value) || this.pending.resolve(`${key}:1`, value) || this.pending.resolve(`${key}:2`, value);
+  }
+
+  private maybeLogin(now: number): void {
+    if (this.view.disabled || !this.pin || !this.endpoint || !this.view.online) return;
+    if (this.loginState !== "none" || now < this.nextLoginAt) return;
+    this.loginState = "pending";
+    this.loginSentAt = now;
+    this.log.debug("requesting login");
+    this.send({ type: "requestLogin" });
+  }
+
+  private loggedIn(now: number): void {
+    this.send({ type: "loginConfirm" });
+    this.loginState = "in";
+    this.loginRetried = false;
+    this.view.loggedIn = true;
+    this.view.loginError = null;
+    this.loggedInAt = now;
+    this.lastHeadingAnsweredAt = now;
+    this.configDueAt = now;
+    this.log.info("logged in");
+    this.pending.resolve("login", true);
+  }
+
+  private onPasswordError(now: number): void {
+    if (this.loginState === "pending") {
+      this.loginState = "denied";
+      this.view.loginError = "wrong password";
+      // Reported once; no automatic retries, since each try may kick the OEM app (§4.1).
+      this.log.warn("login refused: wrong password; not retrying until a `login` request or a restart");
+      this.pending.rejectKey("login", new CommandError("wrong password"));
+    } else if (this.loginState === "in") {
+      this.log.warn("session dropped by the charger (another app logged in?)", { retry_s: this.backoffS });
+      this.loggedOut("session taken by another app");
+      this.backOff(now);
+    }
+  }
+
+  private backOff(now: number): void {
+    // A session that lasted long enough proves the fight is over: start the back-off afresh.
+    if (this.loggedInAt > 0 && now - this.loggedInAt >= this.settings.relogin_max_s * 1000) this.backoffS = this.settings.relogin_min_s;
+    this.nextLoginAt = now + this.backoffS * 1000;
+    this.backoffS = Math.min(this.backoffS * 2, this.settings.relogin_max_s);
+  }
+
+  private loggedOut(reason: string): void {
+    this.loginState = "none";
+    this.view.loggedIn = false;
+    this.loggedInAt = 0;
+    this.configDueAt = Number.POSITIVE_INFINITY;
+    this.pending.rejectAll(new CommandError(`not logged in: ${reason}`));
+  }
+
+  private meta(): ChargerMeta {
+    const i = this.view.info;
+    return {
+      protocol: "evsemaster",
+      name: this.cfg?.name ?? (this.view.config.name || undefined),
+      manufacturer: i?.brand || undefined,
+      model: i?.model || undefined,
+      sw_version: this.view.version?.softwareVersion || undefined,
+    };
+  }
+
+  /** Re-attaching republishes Home Assistant discovery with what we now know about the device. */
+  private updateMeta(): void {
+    const meta = this.meta();
+    const key = JSON.stringify(meta);
+    if (!this.handle || key === this.metaKey) return;
+    this.metaKey = key;
+    this.handle = this.env.hub.attach(this.serial, meta, this);
+  }
+
+  private goOnline(): void {
+    this.view.online = true;
+    const meta = this.meta();
+    this.metaKey = JSON.stringify(meta);
+    this.handle = this.env.hub.attach(this.serial, meta, this);
+    this.log.info("charger online", { endpoint: this.view.endpoint });
+  }
+
+  private goOffline(): void {
+    this.log.warn("charger offline: silent", { seconds: this.settings.offline_after_s });
+    this.view.online = false;
+    if (this.loginState !== "denied") this.loginState = "none";
+    this.view.loggedIn = false;
+    this.loggedInAt = 0;
+    this.configDueAt = Number.POSITIVE_INFINITY;
+    this.pending.rejectAll(new CommandError("charger went offline"));
+    this.publish(true);
+    this.handle?.detach();
+    this.handle = undefined;
+  }
+}

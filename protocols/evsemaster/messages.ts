@@ -1,0 +1,47 @@
+// The MQTT JSON the EVSEMaster driver accepts on `<base>/<id>/request`: one args schema per action.
+
+import { z } from "zod";
+import { NAME_MAX } from "./app-payloads.ts";
+import { LANGUAGES } from "./enums.ts";
+
+const ascii16 = z.string().max(16).regex(/^[\x20-\x7e]*$/, "printable ASCII only");
+const pin = z.string().regex(/^\d{6}$/, "expected 6 digits");
+
+export const chargeStartArgs = z
+  .object({
+    /** Clamped to 6 … min(32, device max, configured max); default: the charger's configured max current. */
+    max_amps: z.number().int().optional(),
+    /** ISO 8601 time; more than 5 s ahead makes a reservation (at most 24 h ahead). */
+    start_at: z.iso.datetime({ offset: true }).optional(),
+    max_duration_minutes: z.number().int().min(1).max(65534).optional(),
+    max_energy_kwh: z.number().positive().max(655.34).optional(),
+    /** Forced single phase; only on three-phase units that can do it. */
+    single_phase: z.boolean().optional(),
+    user_id: ascii16.optional(),
+    charge_id: ascii16.optional(),
+  })
+  .strict();
+
+export const chargeStopArgs = z.object({ user_id: ascii16.optional() }).strict();
+export const setNameArgs = z.object({ name: z.string().min(1).max(NAME_MAX).regex(/^[\x20-\x7e]*$/, "printable ASCII only") }).strict();
+export const setLanguageArgs = z.object({ language: z.union([z.enum(LANGUAGES), z.number().int().min(1).max(8)]) }).strict();
+export const setTemperatureUnitArgs = z.object({ unit: z.enum(["celsius", "fahrenheit"]) }).strict();
+export const setOfflineChargeArgs = z.object({ enabled: z.boolean() }).strict();
+export const setMaxCurrentArgs = z.object({ amps: z.number().int() }).strict();
+export const fetchConfigArgs = z.object({}).strict();
+export const loginArgs = z.object({ password: pin.optional() }).strict();
+
+export const REQUEST_ACTIONS = {
+  charge_start: chargeStartArgs,
+  charge_stop: chargeStopArgs,
+  set_name: setNameArgs,
+  set_language: setLanguageArgs,
+  set_temperature_unit: setTemperatureUnitArgs,
+  set_offline_charge: setOfflineChargeArgs,
+  set_max_current: setMaxCurrentArgs,
+  fetch_config: fetchConfigArgs,
+  login: loginArgs,
+} as const;
+export type RequestAction = keyof typeof REQUEST_ACTIONS;
+
+export type ChargeStartArgs = z.infer<typeof chargeStartArgs>;

@@ -1,0 +1,284 @@
+/** ocpp2mqtt's MQTT layout (spec §7, C1–C5) with the fixes of §8. */
+import { CommandError, errorMessage } from "../../lib/errors.ts";
+import type { Logger } from "../../lib/log.ts";
+import type { MqttLink } from "../../lib/mqtt.ts";
+import { sanitizeSegment } from "../../lib/topics.ts";
+import { formatZodError } from "../../lib/zod-format.ts";
+import { camelToSnake, convertKeys, resolveAction, snakeToCamel } from "./commands.ts";
+import type { OcppSection } from "./config.ts";
+import { type CpEvent, nowUtc, type Session } from "./driver.ts";
+import { type CmdErrorBody, type CmdResponse, compatCommandSchema } from "./messages.ts";
+import { compatPairs, samplesOf } from "./meter.ts";
+import { parseOnOff } from "./policy.ts";
+import { CallError, CallTimeoutError, InvalidArgsError } from "./rpc.ts";
+
+export interface CompatRouter {
+  session(identity: string): Session | undefined;
+  /** Live identities, most recently connected last. */
+  liveIdentities(): string[];
+  chargingEnabled(identity: string): boolean;
+  setChargingEnabled(identity: string, on: boolean): void;
+}
+
+type Value = string | number | boolean;
+
+function text(v: Value): string {
+  return typeof v === "string" ? v : String(v);
+}
+
+export class CompatLayer {
+  private lastTransaction = new Map<string, number>();
+  private lastTraffic = new Map<string, number>();
+  private heartbeatOn = new Set<string>();
+  private watchdog: ReturnType<typeof setInterval> | undefined;
+  private root: string;
+
+  constructor(private mqtt: MqttLink, private cfg: OcppSection, private router: CompatRouter, private log: Logger) {
+    this.root = cfg.compat_base.replace(/\/+$/, "");
+  }
+
+  /** F1: exactly one `/` between base and identity. */
+  baseFor(identity: string): string {
+    const own = this.cfg.chargers[identity]?.compat_base;
+    if (own) return own.replace(/\/+$/, "");
+    return this.cfg.compat_append_identity ? `${this.root}/${sanitizeSegment(identity)}` : this.root;
+  }
+
+  start(): void {
+    const filters = new Set<string>([this.cfg.compat_append_identity ? `${this.root}/+/cmd/#` : `${this.root}/cmd/#`]);
+    for (const c of Object.values(this.cfg.chargers)) if (c.compat_base) filters.add(`${c.compat_base.replace(/\/+$/, "")}/cmd/#`);
+    for (const f of filters) this.mqtt.subscribe(f, (topic, payload) => void this.onCommand(topic, payload));
+    // F9: heartbeat goes OFF after two intervals of silence, not only on disconnect.
+    const limitMs = 2 * this.cfg.heartbeat_interval_s * 1000;
+    this.watchdog = setInterval(() => {
+      for (const id of this.heartbeatOn) {
+        if (Date.now() - (this.lastTraffic.get(id) ?? 0) > limitMs) {
+          this.heartbeatOn.delete(id);
+          this.state(id, [["heartbeat", "OFF"]]);
+        }
+      }
+    }, Math.min(limitMs / 4, 5000));
+    const now = nowUtc();
+    for (const id of this.cfg.expected_charge_points) {
+      this.state(id, [["connection_state", "DISCONNECTED"], ["service_started", now]]);
+    }
+  }
+
+  private state(identity: string, pairs: [string, Value | undefined][]): void {
+    const base = this.baseFor(identity);
+    for (const [k, v] of pairs) if (v !== undefined) this.mqtt.publish(`${base}/state/${k}`, text(v), { retain: true });
+  }
+
+  onConnected(identity: string): void {
+    this.state(identity, [
+      ["connection_state", "CONNECTED"],
+      ["last_connected", nowUtc()],
+      ["charging_enabled", this.router.chargingEnabled(identity) ? "ON" : "OFF"],
+    ]);
+  }
+
+  stop(): void {
+    if (this.watchdog) clearInterval(this.watchdog);
+  }
+
+  onDisconnected(identity: string, reason: string): void {
+    this.heartbeatOn.delete(identity);
+    this.lastTraffic.delete(identity);
+    this.state(identity, [
+      ["connection_state", "DISCONNECTED"],
+      ["last_disconnected", nowUtc()],
+      ["disconnect_reason", reason],
+      ["power_active_import", "0"],
+      ["current_import", "0"],
+      // F9: a retained ON must not outlive the connection.
+      ["heartbeat", "OFF"],
+    ]);
+  }
+
+  /** The old socket of a charger that reconnected: it is still online, so only the reason is news. */
+  onReplaced(identity: string): void {
+    this.state(identity, [["last_disconnected", nowUtc()], ["disconnect_reason", "session_cancelled"]]);
+  }
+
+  onChargingEnabled(identity: string, on: boolean): void {
+    this.state(identity, [["charging_enabled", on ? "ON" : "OFF"]]);
+  }
+
+  onEvent(identity: string, ev: CpEvent): void {
+    const now = nowUtc();
+    this.lastTraffic.set(identity, Date.now());
+    switch (ev.action) {
+      case "BootNotification": {
+        const pairs = Object.entries(ev.request).map(([k, v]) => [camelToSnake(k), v as string] as [string, string]);
+        // Vendor and model first, as ocpp2mqtt does.
+        pairs.sort((a, b) => rank(a[0]) - rank(b[0]));
+        this.state(identity, pairs);
+        return;
+      }
+      case "Heartbeat":
+        this.heartbeatOn.add(identity);
+        this.state(identity, [["heartbeat", "ON"], ["last_seen", now]]);
+        return;
+      case "StatusNotification": {
+        const r = ev.request;
+        const charging = r.status === "Charging";
+        this.state(identity, [
+          ["error_code", r.errorCode],
+          ["status", r.status],
+          ["connector_id", r.connectorId],
+          ["connection_state", "CONNECTED"],
+          ["last_status_change", now],
+          ["last_seen", now],
+          ["info", r.info],
+          ["timestamp", r.timestamp],
+          ["vendor_id", r.vendorId],
+          ["vendor_error_code", r.vendorErrorCode],
+          ["power_active_import", charging ? undefined : "0"],
+          ["current_import", charging ? undefined : "0"],
+        ]);
+        return;
+      }
+      case "Authorize":
+        this.state(identity, [["authorize", ev.response.idTagInfo.status]]);
+        return;
+      case "StartTransaction":
+        this.lastTransaction.set(identity, ev.response.transactionId);
+        this.state(identity, [
+          ["meter_start_timestamp", ev.request.timestamp],
+          ["meter_start", ev.request.meterStart],
+          ["reservation_id", ev.request.reservationId],
+          ["transaction_id", ev.response.transactionId],
+        ]);
+        return;
+      case "StopTransaction":
+        this.state(identity, [
+          ["meter_stop_timestamp", ev.request.timestamp],
+          ["meter_stop", ev.request.meterStop],
+          // F3: absent reason means Local (1.6 text).
+          ["meter_stop_reason", ev.request.reason ?? "Local"],
+        ]);
+        return;
+      case "MeterValues": {
+        const tx = ev.request.transactionId ?? this.lastTransaction.get(identity);
+        if (ev.request.transactionId !== undefined) this.lastTransaction.set(identity, ev.request.transactionId);
+        const pairs: [string, Value | undefined][] = [["transaction_id", tx]];
+        // F3: every meterValue entry, in order.
+        for (const entry of ev.request.meterValue) pairs.push(...compatPairs(samplesOf(entry)));
+        this.state(identity, pairs);
+        return;
+      }
+      case "DataTransfer":
+        this.state(identity, [["vendor_id", ev.request.vendorId], ["message_id", ev.request.messageId], ["data", ev.request.data]]);
+        return;
+      case "DiagnosticsStatusNotification":
+        this.state(identity, [["diagnostics_status", ev.request.status]]);
+        return;
+      case "FirmwareStatusNotification":
+        this.state(identity, [["firmware_status", ev.request.status]]);
+        return;
+      case "SecurityEventNotification":
+        this.state(identity, [["security_event", ev.request.type], ["security_event_timestamp", ev.request.timestamp], ["security_event_info", ev.request.techInfo]]);
+        return;
+    }
+  }
+
+  /** Live charger first (most recent), then any identity whose base matches. */
+  private identityFor(base: string): string | undefined {
+    const live = this.router.liveIdentities().filter((id) => this.baseFor(id) === base);
+    if (live.length > 1) this.log.warn("several chargers share one compat base; commanding the newest", { base, chargers: live });
+    if (live.length > 0) return live.at(-1);
+    const fromTopic = base.startsWith(this.root + "/") ? base.slice(this.root.length + 1) : undefined;
+    return this.cfg.compat_append_identity && fromTopic && !fromTopic.includes("/") ? fromTopic : undefined;
+  }
+
+  private async onCommand(topic: string, payload: Uint8Array): Promise<void> {
+    const base = topic.replace(/\/cmd(\/.*)?$/, "");
+    const raw = new TextDecoder().decode(payload);
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      this.log.warn("compat command is not JSON", { topic, payload: raw.slice(0, 200) });
+      this.respond(base, { action: "", status: "error", error: { code: "InvalidJson", description: "payload is not valid JSON", details: {} } });
+      return;
+    }
+    const cmd = compatCommandSchema.safeParse(body);
+    if (!cmd.success) {
+      this.respond(base, { action: "", status: "error", error: { code: "InvalidCommand", description: formatZodError(cmd.error), details: {} } });
+      return;
+    }
+    const { action, args, id } = cmd.data;
+    const identity = this.identityFor(base);
+    try {
+      const result = await this.execute(identity, action, args);
+      if (action !== "charging_enabled") this.publishResult(base, result);
+      this.respond(base, withId({ action, status: "ok", result }, id));
+    } catch (err) {
+      const e = errorBody(err);
+      // ocpp2mqtt's error triple (§7.9); unknown actions only go to cmd_response, as before.
+      if (e.code !== "UnknownAction") {
+        for (const [k, v] of [["status", "error"], ["action", action], ["error", e.description]] as const) {
+          this.mqtt.publish(`${base}/cmd_result/${k}`, v, { retain: true });
+        }
+      }
+      this.log.warn("compat command failed", { base, action, error: e.description });
+      this.respond(base, withId({ action, status: "error", error: e }, id));
+    }
+  }
+
+  private async execute(identity: string | undefined, action: string, args: unknown): Promise<Record<string, unknown>> {
+    if (action === "charging_enabled") {
+      if (!identity) throw new CommandError("no charger known under this topic");
+      const on = parseOnOff(args);
+      this.router.setChargingEnabled(identity, on);
+      this.onChargingEnabled(identity, on);
+      return { charging_enabled: on ? "ON" : "OFF" };
+    }
+    const resolved = resolveAction(action);
+    if (!resolved) throw new UnknownAction(`unknown action "${action}"`);
+    if (args !== undefined && (args === null || typeof args !== "object" || Array.isArray(args))) {
+      throw new InvalidArgsError("FormationViolation", `args must be a JSON object`);
+    }
+    const session = identity ? this.router.session(identity) : undefined;
+    if (!session) throw new CommandError(`charge point ${identity ?? "(unknown)"} is not connected`);
+    const camel = resolved.snake ? convertKeys(args ?? {}, snakeToCamel) : (args ?? {});
+    const reply = await session.callRaw(resolved.action, camel as Record<string, unknown>);
+    return convertKeys(reply, camelToSnake) as Record<string, unknown>;
+  }
+
+  /** F7: one retained topic per present field; lists and objects as compact JSON. */
+  private publishResult(base: string, result: Record<string, unknown>): void {
+    for (const [k, v] of Object.entries(result)) {
+      if (v === undefined || v === null) continue;
+      const payload = typeof v === "object" ? JSON.stringify(v) : String(v);
+      this.mqtt.publish(`${base}/cmd_result/${k}`, payload, { retain: true });
+    }
+  }
+
+  private respond(base: string, doc: CmdResponse): void {
+    if (this.cfg.compat_cmd_response) this.mqtt.publishJson(`${base}/cmd_response`, doc);
+  }
+}
+
+class UnknownAction extends CommandError {
+  override name = "UnknownAction";
+}
+
+const FIRST = ["charge_point_vendor", "charge_point_model"];
+function rank(k: string): number {
+  const i = FIRST.indexOf(k);
+  return i < 0 ? FIRST.length : i;
+}
+
+function withId(doc: CmdResponse, id: string | number | undefined): CmdResponse {
+  return id === undefined ? doc : { ...doc, id };
+}
+
+function errorBody(err: unknown): CmdErrorBody {
+  if (err instanceof CallError) return { code: err.code, description: err.message, details: err.details };
+  if (err instanceof InvalidArgsError) return { code: err.code, description: err.message, details: {} };
+  if (err instanceof CallTimeoutError) return { code: "Timeout", description: err.message, details: {} };
+  if (err instanceof UnknownAction) return { code: "UnknownAction", description: err.message, details: {} };
+  if (err instanceof CommandError) return { code: "NotConnected", description: err.message, details: {} };
+  return { code: "InternalError", description: errorMessage(err), details: {} };
+}

@@ -1,0 +1,69 @@
+/** The `[ocpp]` config section. Every key has a default so an empty section is valid. */
+import { z } from "zod";
+
+export const SUBPROTOCOLS = ["ocpp1.6"] as const;
+
+const charger = z
+  .object({
+    /** Security profile 1/2: HTTP Basic password (user name = identity). */
+    password: z.string().optional(),
+    /** Only required fields and types are checked for this charger (spec §2.5). */
+    lenient: z.boolean().optional(),
+    /** Compat-layout base topic for this charger, overriding compat_base. */
+    compat_base: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const ocppSectionSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    listen: z.string().default("0.0.0.0:9000"),
+    /** Only paths starting with this are accepted; "" accepts any path. */
+    path_prefix: z.string().default(""),
+    /** Offered subprotocols, in preference order. */
+    subprotocols: z.array(z.enum(SUBPROTOCOLS)).min(1).default(["ocpp1.6"]),
+    /** Clients offering no subprotocol are taken as 1.6 (Grizzl-E). */
+    accept_no_subprotocol: z.boolean().default(true),
+    tls_cert: z.string().default(""),
+    tls_key: z.string().default(""),
+    /** Require HTTP Basic auth from every charger (profile 1/2); with false only chargers with a password must authenticate. */
+    require_auth: z.boolean().default(false),
+    /** Identities allowed to connect; empty = any. */
+    allowed: z.array(z.string().min(1)).default([]),
+    chargers: z.record(z.string(), charger).default({}),
+    heartbeat_interval_s: z.number().int().min(1).default(60),
+    /** 1.6 configuration keys sent with ChangeConfiguration after every BootNotification (e.g. WebSocketPingInterval). */
+    boot_configuration: z.record(z.string().min(1).max(50), z.string().max(500)).default({}),
+    call_timeout_s: z.number().positive().default(30),
+    ping_interval_s: z.number().min(0).default(30),
+    ping_misses: z.number().int().min(1).default(2),
+    max_bad_messages: z.number().int().min(1).default(20),
+    max_message_bytes: z.number().int().min(1024).default(65_536),
+    lenient: z.boolean().default(false),
+    /** §7.5 policy: "charging_enabled" (ocpp2mqtt, with F14), "tags" (list only) or "accept_all". */
+    auth_policy: z.enum(["charging_enabled", "tags", "accept_all"]).default("charging_enabled"),
+    authorized_tags: z.array(z.string()).default([]),
+    /** Value of charging_enabled for a charger never switched (ocpp2mqtt: OFF). */
+    charging_enabled_default: z.boolean().default(false),
+    data_transfer_status: z.enum(["Accepted", "Rejected", "UnknownMessageId", "UnknownVendorId"]).default("Accepted"),
+    /** `current_limit_a` on /set is clamped to these (A) before SetChargingProfile. */
+    min_current_a: z.number().min(0).default(6),
+    max_current_a: z.number().positive().default(32),
+    /** Minimum seconds between `enabled` flips (ChangeAvailability) per connector; refusals get an error reply. */
+    switch_min_interval_s: z.number().min(0).default(30),
+    /** SetChargingProfile for `current_limit_a` on the normalized /set. */
+    profile_stack_level: z.number().int().min(0).default(1),
+    profile_id: z.number().int().default(1),
+    compat: z.boolean().default(true),
+    compat_base: z.string().min(1).default("ocpp"),
+    /** Append "/<identity>" to compat_base (MQTT_USESTATIONNAME). */
+    compat_append_identity: z.boolean().default(true),
+    /** Also publish one JSON document per command on <base>/cmd_response (F7). */
+    compat_cmd_response: z.boolean().default(true),
+    /** Identities marked DISCONNECTED at start-up (EXPECTED_CHARGE_POINTS). */
+    expected_charge_points: z.array(z.string()).default([]),
+  })
+  .strict();
+
+export type OcppSection = z.infer<typeof ocppSectionSchema>;
+export type OcppSectionInput = z.input<typeof ocppSectionSchema>;

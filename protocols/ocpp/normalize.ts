@@ -1,0 +1,243 @@
+/**
+ * The normalized layout for one charge point: `<id>` for the charger (connector 0 and 1), plus
+ * `<id>_<n>` for each further connector n ≥ 2 once the charger reports it.
+ */
+import { CommandError } from "../../lib/errors.ts";
+import { SwitchLimiter } from "../../lib/rate-limit.ts";
+import type { ChargerDriver, ChargerHandle, ChargerMeta, Hub } from "../../lib/hub.ts";
+import type { ChargerStatus, NormalizedState, SetCommand } from "../../lib/normalized.ts";
+import { camelToSnake, convertKeys, resolveAction, snakeToCamel } from "./commands.ts";
+import type { OcppSection } from "./config.ts";
+import type { CpEvent, Session } from "./driver.ts";
+import { normalizedFrom, samplesOf } from "./meter.ts";
+import { parseOnOff } from "./policy.ts";
+
+export function mapStatus(s: string): ChargerStatus {
+  switch (s) {
+    case "Available":
+    case "Reserved":
+      return "available";
+    case "Preparing":
+    case "Finishing":
+      return "connected";
+    case "Charging":
+      return "charging";
+    case "SuspendedEV":
+    case "SuspendedEVSE":
+      return "suspended";
+    case "Unavailable":
+      return "disabled";
+    case "Faulted":
+      return "error";
+    default:
+      return "unknown";
+  }
+}
+
+const WHOLE_CHARGER = new Set(["Faulted", "Unavailable"]);
+
+interface ConnectorState {
+  status?: string;
+  errors: string[];
+  meterStart?: number;
+  transactionId?: number;
+}
+
+export interface ViewDeps {
+  hub: Hub;
+  cfg: OcppSection;
+  identity: string;
+  session(): Session | undefined;
+  setChargingEnabled(on: boolean): void;
+}
+
+export class NormalizedView {
+  private handles = new Map<number, ChargerHandle>();
+  /** Availability flips, per connector target: contactors and cars dislike rapid on/off. */
+  private limiters = new Map<number, SwitchLimiter>();
+  private lastEnabled = new Map<number, boolean>();
+  private connectors = new Map<number, ConnectorState>();
+  private meta: ChargerMeta;
+
+  constructor(private deps: ViewDeps) {
+    this.meta = { protocol: "ocpp", name: deps.identity };
+  }
+
+  attach(): void {
+    this.handles.set(1, this.deps.hub.attach(this.deps.identity, this.meta, this.driverFor(0)));
+    for (const n of this.connectors.keys()) if (n >= 2) this.ensure(n, true);
+  }
+
+  detach(): void {
+    for (const h of this.handles.values()) h.detach();
+  }
+
+  onEvent(ev: CpEvent): void {
+    switch (ev.action) {
+      case "BootNotification": {
+        const r = ev.request;
+        const meta: ChargerMeta = { protocol: "ocpp", name: this.deps.identity, manufacturer: r.chargePointVendor, model: r.chargePointModel, sw_version: r.firmwareVersion };
+        if (JSON.stringify(meta) !== JSON.stringify(this.meta)) {
+          this.meta = meta;
+          this.attach();
+        }
+        this.seen(0);
+        return;
+      }
+      case "StatusNotification": {
+        const r = ev.request;
+        const c = this.conn(r.connectorId);
+        c.status = r.status;
+        c.errors = r.errorCode === "NoError" ? [] : [r.vendorErrorCode ? `${r.errorCode}:${r.vendorErrorCode}` : r.errorCode];
+        if (r.connectorId >= 2) this.ensure(r.connectorId, false);
+        this.refreshStatus(r.connectorId);
+        return;
+      }
+      case "StartTransaction": {
+        const c = this.conn(ev.request.connectorId);
+        c.meterStart = ev.request.meterStart;
+        c.transactionId = ev.response.transactionId;
+        this.update(ev.request.connectorId, { energy_session_wh: 0, energy_total_wh: ev.request.meterStart });
+        return;
+      }
+      case "StopTransaction": {
+        const [n, c] = this.byTransaction(ev.request.transactionId);
+        if (c?.meterStart !== undefined) this.update(n, { energy_session_wh: ev.request.meterStop - c.meterStart, energy_total_wh: ev.request.meterStop, power_w: 0 });
+        if (c) {
+          delete c.meterStart;
+          delete c.transactionId;
+        }
+        return;
+      }
+      case "MeterValues": {
+        const n = ev.request.connectorId;
+        for (const entry of ev.request.meterValue) {
+          const part = normalizedFrom(samplesOf(entry));
+          const start = this.conn(n).meterStart;
+          if (typeof part.energy_total_wh === "number" && start !== undefined) part.energy_session_wh = Math.max(0, part.energy_total_wh - start);
+          this.update(n, part);
+        }
+        return;
+      }
+      default:
+        this.seen(0);
+    }
+  }
+
+  /** StopTransaction carries no connectorId; the transaction id says which connector it was. */
+  private byTransaction(id: number): [number, ConnectorState | undefined] {
+    for (const [n, c] of this.connectors) if (c.transactionId === id) return [n, c];
+    return [1, undefined];
+  }
+
+  private conn(n: number): ConnectorState {
+    let c = this.connectors.get(n);
+    if (!c) {
+      c = { errors: [] };
+      this.connectors.set(n, c);
+    }
+    return c;
+  }
+
+  private ensure(n: number, force: boolean): void {
+    if (this.handles.has(n) && !force) return;
+    this.handles.set(n, this.deps.hub.attach(`${this.deps.identity}_${n}`, { ...this.meta, name: `${this.deps.identity} connector ${n}` }, this.driverFor(n)));
+  }
+
+  /** Connector 0 and 1 feed `<id>`; a whole-charger fault or unavailability on 0 wins over 1. */
+  private refreshStatus(n: number): void {
+    if (n >= 2) {
+      const c = this.conn(n);
+      this.update(n, this.statusFields(c.status ?? "", c.errors));
+      return;
+    }
+    const c0 = this.connectors.get(0);
+    const c1 = this.connectors.get(1);
+    const s = c0?.status && (WHOLE_CHARGER.has(c0.status) || !c1?.status) ? c0.status : (c1?.status ?? "");
+    this.update(1, this.statusFields(s, [...(c0?.errors ?? []), ...(c1?.errors ?? [])]));
+  }
+
+  private statusFields(s: string, errors: string[]): Partial<NormalizedState> {
+    const out: Partial<NormalizedState> = { status: mapStatus(s), errors };
+    if (s === "Unavailable") out.enabled = false;
+    else if (s !== "Faulted" && s !== "") out.enabled = true;
+    // As ocpp2mqtt (C2): no flow outside Charging, so stale power readings do not linger.
+    if (s !== "Charging") {
+      out.power_w = 0;
+      out.current_a = [0, null, null];
+    }
+    return out;
+  }
+
+  private update(n: number, part: Partial<NormalizedState>): void {
+    const h = this.handles.get(n >= 2 ? n : 1);
+    h?.seen();
+    h?.update(part);
+  }
+
+  private seen(n: number): void {
+    this.handles.get(n >= 2 ? n : 1)?.seen();
+  }
+
+  private live(): Session {
+    const s = this.deps.session();
+    if (!s) throw new CommandError(`charger "${this.deps.identity}" is not connected`);
+    return s;
+  }
+
+  /** `connectorId` 0 acts on the whole charger. */
+  private driverFor(connectorId: number): ChargerDriver {
+    return {
+      set: async (cmd: SetCommand) => {
+        const result: Record<string, unknown> = {};
+        const s = this.live();
+        const target = connectorId === 0 ? 1 : connectorId;
+        if (cmd.enabled !== undefined) {
+          let limiter = this.limiters.get(connectorId);
+          if (!limiter) this.limiters.set(connectorId, (limiter = new SwitchLimiter(this.deps.cfg.switch_min_interval_s * 1000)));
+          const changes = this.lastEnabled.get(connectorId) !== cmd.enabled;
+          const refusal = changes ? limiter.refusal(cmd.enabled ? "enabling" : "disabling") : undefined;
+          if (refusal) throw new CommandError(refusal);
+          const r = await s.call("ChangeAvailability", { connectorId, type: cmd.enabled ? "Operative" : "Inoperative" });
+          if (r.status === "Rejected") throw new CommandError("charger rejected ChangeAvailability");
+          if (changes) limiter.record();
+          this.lastEnabled.set(connectorId, cmd.enabled);
+          this.update(target, { enabled: cmd.enabled });
+          result.enabled = r.status;
+        }
+        if (cmd.current_limit_a !== undefined) {
+          const { min_current_a: min, max_current_a: max } = this.deps.cfg;
+          const limit = Math.min(max, Math.max(min, Math.round(cmd.current_limit_a * 10) / 10));
+          if (limit !== cmd.current_limit_a) result.clamped_from = cmd.current_limit_a;
+          const r = await s.call("SetChargingProfile", {
+            connectorId,
+            csChargingProfiles: {
+              chargingProfileId: this.deps.cfg.profile_id + connectorId,
+              stackLevel: this.deps.cfg.profile_stack_level,
+              chargingProfilePurpose: "TxDefaultProfile",
+              chargingProfileKind: "Relative",
+              chargingSchedule: { chargingRateUnit: "A", chargingSchedulePeriod: [{ startPeriod: 0, limit }] },
+            },
+          });
+          if (r.status !== "Accepted") throw new CommandError(`charger answered SetChargingProfile with ${r.status}`);
+          this.update(target, { current_limit_a: limit });
+          result.current_limit_a = limit;
+          result.profile_status = r.status;
+        }
+        return result;
+      },
+      request: async (action: string, args: Record<string, unknown>) => {
+        if (action === "charging_enabled") {
+          const on = parseOnOff(args.value);
+          this.deps.setChargingEnabled(on);
+          return { charging_enabled: on };
+        }
+        const resolved = resolveAction(action);
+        if (!resolved) throw new CommandError(`unknown OCPP 1.6 action "${action}"`);
+        const payload = resolved.snake ? (convertKeys(args, snakeToCamel) as Record<string, unknown>) : args;
+        const result = await this.live().callRaw(resolved.action, payload);
+        return resolved.snake ? convertKeys(result, camelToSnake) : result;
+      },
+    };
+  }
+}

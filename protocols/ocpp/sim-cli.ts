@@ -1,0 +1,101 @@
+/** `evse2mqtt simulate ocpp …` and `--demo`: fleets of simulated charge points. */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import type { Logger } from "../../lib/log.ts";
+import type { Running } from "../../lib/protocol.ts";
+import { SimulatedChargePoint } from "./simulator.ts";
+
+export const SIMULATE_USAGE = `usage: evse2mqtt simulate ocpp --connect ws://HOST:PORT/PATH [options]
+  --connect URL       central system URL; each charge point appends /<identity>
+  --count N           number of charge points (default 1)
+  --prefix NAME       identity prefix (default SIM); identities are NAME1, NAME2, …
+  --password PW       HTTP Basic password (security profile 1/2)
+  --ca FILE           CA certificate to trust for wss://
+  --connectors N      connectors per charge point (default 1)
+  --interval S        MeterValues interval in seconds (default 5)
+  --plug-after S      seconds until the simulated car plugs in (default 3)
+  --charge-for S      seconds of charging per session (default 60)`;
+
+export interface FleetOptions {
+  connect: string;
+  count: number;
+  prefix: string;
+  password?: string | undefined;
+  ca?: string | undefined;
+  connectors: number;
+  intervalS: number;
+  plugAfterS: number;
+  chargeForS: number;
+  /** Explicit identities instead of prefix + number. */
+  identities?: string[];
+}
+
+export function parseSimulateArgs(args: string[]): FleetOptions {
+  const { values } = parseArgs({
+    args,
+    options: {
+      connect: { type: "string" },
+      count: { type: "string", default: "1" },
+      prefix: { type: "string", default: "SIM" },
+      password: { type: "string" },
+      ca: { type: "string" },
+      connectors: { type: "string", default: "1" },
+      interval: { type: "string", default: "5" },
+      "plug-after": { type: "string", default: "3" },
+      "charge-for": { type: "string", default: "60" },
+    },
+    strict: true,
+  });
+  if (!values.connect || !/^wss?:\/\//.test(values.connect)) throw new Error(`--connect ws://HOST:PORT/PATH is required\n${SIMULATE_USAGE}`);
+  const num = (name: string, v: string, min: number) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number ≥ ${min}, got "${v}"`);
+    return n;
+  };
+  return {
+    connect: values.connect,
+    count: Math.floor(num("count", values.count, 1)),
+    prefix: values.prefix,
+    password: values.password,
+    ca: values.ca,
+    connectors: Math.floor(num("connectors", values.connectors, 1)),
+    intervalS: num("interval", values.interval, 0.1),
+    plugAfterS: num("plug-after", values["plug-after"], 0),
+    chargeForS: num("charge-for", values["charge-for"], 0.1),
+  };
+}
+
+export async function startFleet(o: FleetOptions, log: Logger): Promise<Running> {
+  const ca = o.ca ? readFileSync(o.ca, "utf8") : undefined;
+  const sims: SimulatedChargePoint[] = [];
+  const base = o.connect.replace(/\/+$/, "");
+  const identities = o.identities ?? Array.from({ length: o.count }, (_, i) => `${o.prefix}${i + 1}`);
+  for (const identity of identities) {
+    const slog = log.child({ charger: identity });
+    const sim = new SimulatedChargePoint({
+      url: `${base}/${encodeURIComponent(identity)}`,
+      identity,
+      password: o.password,
+      ca,
+      connectors: o.connectors,
+      meterIntervalMs: o.intervalS * 1000,
+      autoCycle: { plugAfterMs: o.plugAfterS * 1000, chargeMs: o.chargeForS * 1000, idleMs: o.plugAfterS * 1000 },
+      log: slog,
+    });
+    sim.link.onClose = (code) => slog.warn("simulated charge point disconnected", { code });
+    try {
+      await sim.start();
+      slog.info("simulated charge point booted", { url: `${base}/${identity}`, heartbeat_s: sim.bootInterval });
+    } catch (err) {
+      sim.stop();
+      for (const s of sims) s.stop();
+      throw new Error(`simulated charge point ${identity} could not connect to ${base}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    sims.push(sim);
+  }
+  return {
+    stop: async () => {
+      for (const s of sims) s.stop();
+    },
+  };
+}

@@ -1,0 +1,279 @@
+/** A simulated OCPP 1.6 charge point: boots, heartbeats, charges a simulated car, obeys the CS. */
+import type { Logger } from "../../lib/log.ts";
+import { nowUtc } from "./driver.ts";
+import { SimLink } from "./sim-link.ts";
+
+export interface SimOptions {
+  /** Full URL including the identity segment. */
+  url: string;
+  identity: string;
+  password?: string | undefined;
+  ca?: string | undefined;
+  connectors?: number;
+  idTag?: string;
+  maxCurrentA?: number;
+  meterIntervalMs?: number;
+  /** Overrides the interval from the BootNotification reply. */
+  heartbeatMs?: number;
+  /** Automatic plug-in/charge/unplug cycle; off for tests that drive `plugIn`/`unplug`. */
+  autoCycle?: { plugAfterMs: number; chargeMs: number; idleMs: number } | undefined;
+  log: Logger;
+}
+
+interface Connector {
+  status: string;
+  transactionId: number | undefined;
+  operative: boolean;
+  pendingInoperative: boolean;
+  limitA: number | undefined;
+  energyWh: number;
+}
+
+const VOLTS = [230.1, 229.8, 231.2];
+
+export class SimulatedChargePoint {
+  readonly link: SimLink;
+  readonly connectors: Connector[];
+  private timers: ReturnType<typeof setInterval>[] = [];
+  private config = new Map<string, { value: string; readonly: boolean }>([
+    ["HeartbeatInterval", { value: "60", readonly: false }],
+    ["MeterValueSampleInterval", { value: "5", readonly: false }],
+    ["NumberOfConnectors", { value: "1", readonly: true }],
+    ["StopTransactionOnInvalid", { value: "false", readonly: false }],
+  ]);
+  private localListVersion = 0;
+  private stopped = false;
+  bootInterval = 0;
+
+  constructor(private opts: SimOptions) {
+    const n = opts.connectors ?? 1;
+    this.config.set("NumberOfConnectors", { value: String(n), readonly: true });
+    this.connectors = Array.from({ length: n + 1 }, () => ({
+      status: "Available", transactionId: undefined, operative: true, pendingInoperative: false, limitA: undefined, energyWh: 10_000,
+    }));
+    this.link = new SimLink({ url: opts.url, identity: opts.identity, password: opts.password, ca: opts.ca });
+    this.link.handler = (action, payload) => this.onCall(action, payload);
+  }
+
+  /** Offered current on a connector: 0 when inoperative, else the profile limit capped by the hardware. */
+  current(n = 1): number {
+    const c = this.connectors[n]!;
+    if (!c.operative || !this.connectors[0]!.operative) return 0;
+    return Math.min(this.opts.maxCurrentA ?? 16, c.limitA ?? this.connectors[0]!.limitA ?? Infinity);
+  }
+
+  async start(): Promise<void> {
+    await this.link.connect();
+    const boot = await this.link.call("BootNotification", { chargePointVendor: "evse2mqtt", chargePointModel: "SimCP", firmwareVersion: "1.0.0", chargePointSerialNumber: this.opts.identity.slice(0, 25) });
+    this.bootInterval = Number(boot.interval ?? 60);
+    const hb = this.opts.heartbeatMs ?? this.bootInterval * 1000;
+    this.every(hb, () => void this.link.call("Heartbeat", {}).catch(() => {}));
+    for (let n = 0; n < this.connectors.length; n++) await this.status(n, "Available");
+    this.every(this.opts.meterIntervalMs ?? 5000, () => void this.sendMeterValues().catch(() => {}));
+    const cycle = this.opts.autoCycle;
+    if (cycle) void this.runCycle(cycle);
+  }
+
+  private every(ms: number, fn: () => void): void {
+    this.timers.push(setInterval(fn, ms));
+  }
+
+  private async runCycle(c: { plugAfterMs: number; chargeMs: number; idleMs: number }): Promise<void> {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    await sleep(c.plugAfterMs);
+    while (!this.stopped) {
+      await this.plugIn(1).catch((err) => this.opts.log.warn("simulated plug-in failed", { error: String(err) }));
+      await sleep(c.chargeMs);
+      if (this.stopped) break;
+      await this.unplug(1).catch(() => {});
+      await sleep(c.idleMs);
+    }
+  }
+
+  async status(n: number, status: string, errorCode = "NoError"): Promise<void> {
+    this.connectors[n]!.status = status;
+    await this.link.call("StatusNotification", { connectorId: n, errorCode, status, timestamp: nowUtc() });
+  }
+
+  /** A car arrives: Preparing, Authorize, StartTransaction, Charging. */
+  async plugIn(n = 1, idTag = this.opts.idTag ?? "SIMTAG"): Promise<number> {
+    await this.status(n, "Preparing");
+    await this.link.call("Authorize", { idTag });
+    return this.startTransaction(n, idTag);
+  }
+
+  private async startTransaction(n: number, idTag: string): Promise<number> {
+    const c = this.connectors[n]!;
+    const r = await this.link.call("StartTransaction", { connectorId: n, idTag, meterStart: Math.round(c.energyWh), timestamp: nowUtc() });
+    c.transactionId = Number(r.transactionId);
+    await this.status(n, this.current(n) > 0 ? "Charging" : "SuspendedEVSE");
+    return c.transactionId;
+  }
+
+  async unplug(n = 1, reason = "EVDisconnected"): Promise<void> {
+    const c = this.connectors[n]!;
+    if (c.transactionId !== undefined) {
+      const tx = c.transactionId;
+      c.transactionId = undefined;
+      await this.link.call("StopTransaction", { transactionId: tx, meterStop: Math.round(c.energyWh), timestamp: nowUtc(), reason });
+      await this.status(n, "Finishing");
+    }
+    if (c.pendingInoperative) {
+      c.pendingInoperative = false;
+      c.operative = false;
+    }
+    await this.status(n, c.operative ? "Available" : "Unavailable");
+  }
+
+  async sendMeterValues(n = 1, intervalS = (this.opts.meterIntervalMs ?? 5000) / 1000): Promise<void> {
+    const c = this.connectors[n]!;
+    if (c.transactionId === undefined) return;
+    const amps = this.current(n);
+    const power = VOLTS.reduce((sum, v) => sum + v * amps, 0);
+    c.energyWh += (power * intervalS) / 3600;
+    const phase = (measurand: string, unit: string, values: number[]) =>
+      values.map((v, i) => ({ value: v.toFixed(1), measurand, unit, phase: `L${i + 1}`, context: "Sample.Periodic" }));
+    await this.link.call("MeterValues", {
+      connectorId: n,
+      transactionId: c.transactionId,
+      meterValue: [{
+        timestamp: nowUtc(),
+        sampledValue: [
+          ...phase("Current.Import", "A", [amps, amps, amps]),
+          ...phase("Voltage", "V", VOLTS).map((s) => ({ ...s, phase: `${s.phase}-N` })),
+          { value: (power / 1000).toFixed(3), measurand: "Power.Active.Import", unit: "kW" },
+          { value: (c.energyWh / 1000).toFixed(3), measurand: "Energy.Active.Import.Register", unit: "kWh" },
+          { value: amps.toFixed(1), measurand: "Current.Offered", unit: "A" },
+        ],
+      }],
+    });
+  }
+
+  private later(fn: () => Promise<unknown>): void {
+    setTimeout(() => void fn().catch(() => {}), 10);
+  }
+
+  /** Answers every CS-initiated 1.6 action (spec §5). */
+  private onCall(action: string, p: Record<string, unknown>): Record<string, unknown> | undefined {
+    const conn = (k = "connectorId") => this.connectors[Number(p[k] ?? 0)];
+    switch (action) {
+      case "ChangeAvailability": {
+        const c = conn();
+        if (!c) return { status: "Rejected" };
+        const operative = p.type === "Operative";
+        const busy = (this.connectors.indexOf(c) === 0 ? this.connectors : [c]).some((x) => x.transactionId !== undefined);
+        if (!operative && busy) {
+          c.pendingInoperative = true;
+          return { status: "Scheduled" };
+        }
+        c.operative = operative;
+        c.pendingInoperative = false;
+        const n = this.connectors.indexOf(c);
+        this.later(() => this.status(n, operative ? "Available" : "Unavailable"));
+        return { status: "Accepted" };
+      }
+      case "SetChargingProfile": {
+        const c = conn();
+        const prof = p.csChargingProfiles as { chargingSchedule: { chargingRateUnit: string; chargingSchedulePeriod: { limit: number }[] } };
+        const first = prof.chargingSchedule.chargingSchedulePeriod[0];
+        if (!c || !first) return { status: "Rejected" };
+        c.limitA = prof.chargingSchedule.chargingRateUnit === "A" ? first.limit : first.limit / (230 * 3);
+        return { status: "Accepted" };
+      }
+      case "ClearChargingProfile":
+        for (const c of this.connectors) c.limitA = undefined;
+        return { status: "Accepted" };
+      case "GetCompositeSchedule":
+        return { status: "Accepted", connectorId: Number(p.connectorId ?? 0), scheduleStart: nowUtc(), chargingSchedule: { chargingRateUnit: "A", chargingSchedulePeriod: [{ startPeriod: 0, limit: this.current(Math.max(1, Number(p.connectorId ?? 1))) }] } };
+      case "RemoteStartTransaction": {
+        const n = Number(p.connectorId ?? 1);
+        const c = this.connectors[n];
+        if (!c || c.transactionId !== undefined || !c.operative) return { status: "Rejected" };
+        this.later(async () => {
+          await this.status(n, "Preparing");
+          await this.startTransaction(n, String(p.idTag));
+        });
+        return { status: "Accepted" };
+      }
+      case "RemoteStopTransaction": {
+        const n = this.connectors.findIndex((c) => c.transactionId === p.transactionId);
+        if (n < 0) return { status: "Rejected" };
+        this.later(() => this.unplug(n, "Remote"));
+        return { status: "Accepted" };
+      }
+      case "Reset":
+        for (let n = 1; n < this.connectors.length; n++) {
+          if (this.connectors[n]!.transactionId !== undefined) this.later(() => this.unplug(n, p.type === "Hard" ? "HardReset" : "SoftReset"));
+        }
+        this.later(() => this.link.call("BootNotification", { chargePointVendor: "evse2mqtt", chargePointModel: "SimCP" }));
+        return { status: "Accepted" };
+      case "UnlockConnector":
+        return { status: conn() ? "Unlocked" : "UnlockFailed" };
+      case "TriggerMessage":
+        return this.trigger(String(p.requestedMessage), Number(p.connectorId ?? 1));
+      case "GetConfiguration": {
+        const keys = Array.isArray(p.key) ? (p.key as string[]) : [...this.config.keys()];
+        const known = keys.filter((k) => this.config.has(k));
+        const unknownKey = keys.filter((k) => !this.config.has(k));
+        return {
+          configurationKey: known.map((key) => ({ key, readonly: this.config.get(key)!.readonly, value: this.config.get(key)!.value })),
+          ...(unknownKey.length ? { unknownKey } : {}),
+        };
+      }
+      case "ChangeConfiguration": {
+        const e = this.config.get(String(p.key));
+        if (!e) return { status: "NotSupported" };
+        if (e.readonly) return { status: "Rejected" };
+        e.value = String(p.value);
+        return { status: "Accepted" };
+      }
+      case "ClearCache":
+        return { status: "Accepted" };
+      case "DataTransfer":
+        return { status: "Accepted", data: "pong" };
+      case "ReserveNow":
+        return { status: conn() ? "Accepted" : "Rejected" };
+      case "CancelReservation":
+        return { status: "Accepted" };
+      case "GetLocalListVersion":
+        return { listVersion: this.localListVersion };
+      case "SendLocalList":
+        this.localListVersion = Number(p.listVersion);
+        return { status: "Accepted" };
+      case "UpdateFirmware":
+        this.later(async () => {
+          for (const status of ["Downloading", "Downloaded", "Installing", "Installed"]) await this.link.call("FirmwareStatusNotification", { status });
+        });
+        return {};
+      case "GetDiagnostics":
+        this.later(async () => {
+          for (const status of ["Uploading", "Uploaded"]) await this.link.call("DiagnosticsStatusNotification", { status });
+        });
+        return { fileName: "diagnostics.log" };
+      default:
+        throw new Error(`unsupported action ${action}`);
+    }
+  }
+
+  private trigger(what: string, n: number): Record<string, unknown> {
+    const send: Record<string, () => Promise<unknown>> = {
+      BootNotification: () => this.link.call("BootNotification", { chargePointVendor: "evse2mqtt", chargePointModel: "SimCP" }),
+      Heartbeat: () => this.link.call("Heartbeat", {}),
+      StatusNotification: () => this.status(n, this.connectors[n]?.status ?? "Available"),
+      MeterValues: () => this.sendMeterValues(n, 0),
+      FirmwareStatusNotification: () => this.link.call("FirmwareStatusNotification", { status: "Idle" }),
+      DiagnosticsStatusNotification: () => this.link.call("DiagnosticsStatusNotification", { status: "Idle" }),
+    };
+    const fn = send[what];
+    if (!fn) return { status: "NotImplemented" };
+    this.later(fn);
+    return { status: "Accepted" };
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.link.close();
+  }
+}

@@ -1,0 +1,114 @@
+// lib/websocket.ts over real loopback sockets: decisions as HTTP answers, text streams, pings that go unanswered.
+import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
+import net from "node:net";
+import { WebSocket } from "ws";
+import { listenWebSocket, type UpgradeRequest, type WsConnection, type WsServer } from "../../lib/websocket.ts";
+
+setDefaultTimeout(15_000);
+
+let server: WsServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+function open(url: string, protocols: string[] = []): Promise<WebSocket> {
+  const ws = new WebSocket(url, protocols);
+  return new Promise((resolve, reject) => {
+    ws.once("open", () => resolve(ws));
+    ws.once("error", reject);
+    ws.once("unexpected-response", (_q, res) => {
+      reject(new Error(`HTTP ${res.statusCode} ${res.headers["www-authenticate"] ?? ""}`.trim()));
+      ws.terminate();
+    });
+  });
+}
+
+test("decide() sees path, query, offered protocols; refusals are HTTP answers; messages arrive as text", async () => {
+  const seen: UpgradeRequest[] = [];
+  const conns: WsConnection[] = [];
+  server = await listenWebSocket<string>({
+    host: "127.0.0.1",
+    port: 0,
+    pingIntervalMs: 0,
+    maxMissedPongs: 1,
+    maxPayload: 1 << 16,
+    decide: (req) => {
+      seen.push(req);
+      if (req.path.endsWith("/deny")) return { accept: false, status: 401, reason: "no", headers: { "WWW-Authenticate": "Basic" } };
+      return { accept: true, protocol: req.offered.includes("p2") ? "p2" : null, context: req.path };
+    },
+    onConnection: (c, ctx) => {
+      conns.push(c);
+      void (async () => {
+        const reader = c.readable.getReader();
+        for (;;) {
+          const r = await reader.read();
+          if (r.done) break;
+          c.send(`${ctx}:${r.value}`);
+        }
+      })();
+    },
+  });
+  const base = `ws://127.0.0.1:${server.port}`;
+  await expect(open(`${base}/a/deny`)).rejects.toThrow("HTTP 401 Basic");
+  const ws = await open(`${base}/a/CP%201?x=1`, ["p1", "p2"]);
+  expect(ws.protocol).toBe("p2");
+  expect(seen.at(-1)).toMatchObject({ path: "/a/CP%201", offered: ["p1", "p2"], remoteAddress: "127.0.0.1" });
+  expect(seen.at(-1)!.query.get("x")).toBe("1");
+  const echoed = new Promise<string>((r) => ws.once("message", (d) => r(String(d))));
+  ws.send("hello");
+  expect(await echoed).toBe("/a/CP%201:hello");
+  ws.close(4000, "bye");
+  expect(await conns[0]!.closed).toEqual({ code: 4000, reason: "bye" });
+  const plain = await fetch(`http://127.0.0.1:${server.port}/`);
+  expect(plain.status).toBe(426);
+});
+
+test("a peer that never answers pings is dropped after the allowed misses", async () => {
+  const closed: number[] = [];
+  server = await listenWebSocket<null>({
+    host: "127.0.0.1",
+    port: 0,
+    pingIntervalMs: 100,
+    maxMissedPongs: 2,
+    maxPayload: 1024,
+    decide: () => ({ accept: true, protocol: null, context: null }),
+    onConnection: (c) => void c.closed.then((i) => closed.push(i.code)),
+  });
+  // A hand-made client that completes the handshake and then ignores everything, pings included.
+  const sock = net.connect({ host: "127.0.0.1", port: server.port });
+  await new Promise<void>((r) => sock.once("connect", () => r()));
+  sock.write(["GET /x HTTP/1.1", "Host: 127.0.0.1", "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13", "", ""].join("\r\n"));
+  const started = Date.now();
+  const ended = await new Promise<number>((r) => {
+    sock.on("data", () => {});
+    sock.once("close", () => r(Date.now()));
+  });
+  expect(ended - started).toBeGreaterThanOrEqual(200);
+  expect(ended - started).toBeLessThan(3000);
+  await new Promise((r) => setTimeout(r, 50));
+  expect(closed).toEqual([1006]);
+});
+
+test("send() after close throws; close() is idempotent", async () => {
+  let conn: WsConnection | undefined;
+  server = await listenWebSocket<null>({
+    host: "127.0.0.1",
+    port: 0,
+    pingIntervalMs: 0,
+    maxMissedPongs: 1,
+    maxPayload: 1024,
+    decide: () => ({ accept: true, protocol: null, context: null }),
+    onConnection: (c) => {
+      conn = c;
+    },
+  });
+  const ws = await open(`ws://127.0.0.1:${server.port}/`);
+  await new Promise((r) => setTimeout(r, 50));
+  conn!.close(1000, "done");
+  conn!.close();
+  expect((await conn!.closed).code).toBe(1000);
+  expect(() => conn!.send("x")).toThrow();
+  ws.terminate();
+});

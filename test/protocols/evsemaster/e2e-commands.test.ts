@@ -1,0 +1,128 @@
+// Commands end to end: /set and /request actions through real MQTT and UDP to the simulator.
+
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import type { ChargeStart } from "../../../protocols/evsemaster/app-payloads.ts";
+import { emToDate } from "../../../protocols/evsemaster/emtime.ts";
+import type { SimCharger } from "../../../protocols/evsemaster/sim-charger.ts";
+import { Mosquitto } from "../../support/mosquitto.ts";
+import { E2E_TIMEOUT_MS, rig, TZ } from "./rig.ts";
+
+let mosq: Mosquitto;
+beforeAll(async () => {
+  mosq = await Mosquitto.start();
+}, E2E_TIMEOUT_MS);
+afterAll(async () => {
+  await mosq.dispose();
+}, E2E_TIMEOUT_MS);
+
+const S1 = "8800000000000001";
+
+function lastStart(sim: SimCharger): ChargeStart {
+  const m = sim.received.filter((x) => x.message.type === "chargeStart").at(-1)?.message;
+  if (m?.type !== "chargeStart") throw new Error("no ChargeStart received");
+  return m.start;
+}
+
+test("charge start with every parameter, then stop (three-phase unit, forced single phase)", async () => {
+  const r = await rig(mosq.url, { default_password: "123456" }, { model: "bs20" });
+  try {
+    await r.detail(S1, (x) => x.logged_in === true);
+    const res = await r.request(S1, "charge_start", { max_amps: 40, max_duration_minutes: 90, max_energy_kwh: 7.5, single_phase: true, user_id: "tester", charge_id: "ABC123" });
+    expect(res).toMatchObject({ status: "ok", data: { reserved: false, max_amps: 16, line_id: 1, single_phase: true, user_id: "tester", charge_id: "ABC123", max_duration_minutes: 90, max_energy_kwh: 7.5 } });
+    const s = lastStart(r.sims[0]!);
+    expect(s).toMatchObject({ lineId: 1, chargeType: 11, userId: "tester", chargeId: "ABC123", isReservation: false, maxDurationMin: 90, maxEnergyKwh: 7.5, param3: 0xffff, maxCurrentA: 16 });
+    expect(Math.abs(emToDate(s.startTime, TZ)!.getTime() - Date.now())).toBeLessThan(5000);
+    const st = await r.state(S1, (x) => x.status === "charging" && (x.power_w as number) > 0);
+    expect(st.enabled).toBe(true);
+    const d = await r.detail(S1, (x) => (x.session as Record<string, unknown> | null)?.charge_id === "ABC123");
+    expect(d.session).toMatchObject({ state_name: "charging", user_id: "tester", max_current_a: 16, max_duration_minutes: 90, max_energy_kwh: 7.5 });
+    const stop = await r.request(S1, "charge_stop", { user_id: "tester" });
+    expect(stop).toMatchObject({ status: "ok", data: { stopped: true } });
+    expect(r.sims[0]!.received.some((x) => x.message.type === "chargeStop" && x.message.stop.userId === "tester")).toBe(true);
+    await r.state(S1, (x) => x.status === "connected" && x.enabled === false);
+    // The finished session's 0x0009 record is acknowledged and published.
+    const rec = await r.detail(S1, (x) => (x.last_record as Record<string, unknown> | null)?.charge_id === "ABC123");
+    expect(rec.last_record).toMatchObject({ start_user_id: "tester", end_user_id: "tester", stop_reason_name: "app" });
+    expect(r.sims[0]!.received.some((x) => x.message.type === "recordAck" && x.message.ack.chargeId === "ABC123")).toBe(true);
+    // A plain start on a three-phase unit uses all phases: lineId 2 (§8).
+    const plain = await r.request(S1, "charge_start", { max_amps: 10 });
+    expect(plain).toMatchObject({ status: "ok", data: { line_id: 2, max_amps: 10 } });
+    expect(lastStart(r.sims[0]!)).toMatchObject({ lineId: 2, chargeType: 1, userId: "evse2mqtt", maxDurationMin: null, maxEnergyKwh: null });
+  } finally {
+    await r.close();
+  }
+}, E2E_TIMEOUT_MS);
+
+test("scheduled start, cancel; too far ahead and car not plugged in are refused precisely", async () => {
+  const r = await rig(mosq.url, { default_password: "123456" }, { model: "telestar" });
+  try {
+    await r.detail(S1, (x) => x.logged_in === true);
+    const at = new Date(Date.now() + 3600_000);
+    at.setMilliseconds(0);
+    const res = await r.request(S1, "charge_start", { start_at: at.toISOString(), max_amps: 8, max_duration_minutes: 90 });
+    // The Telestar honours whole hours only (§8): 90 min becomes 2 h.
+    expect(res).toMatchObject({ status: "ok", data: { reserved: true, start_at: at.toISOString(), max_amps: 8, line_id: 1, max_duration_minutes: 120, reservation_result: "reservation accepted" } });
+    const s = lastStart(r.sims[0]!);
+    expect(s.isReservation).toBe(true);
+    expect(emToDate(s.startTime, TZ)!.toISOString()).toBe(at.toISOString());
+    const d = await r.detail(S1, (x) => (x.session as Record<string, unknown> | null)?.state === 20);
+    expect(d.session).toMatchObject({ state_name: "reserved", reservation_at: at.toISOString() });
+    expect((await r.state(S1, (x) => x.enabled === true)).status).toBe("connected");
+    expect(await r.request(S1, "charge_stop")).toMatchObject({ status: "ok" });
+    await r.state(S1, (x) => x.enabled === false);
+    const far = await r.request(S1, "charge_start", { start_at: new Date(Date.now() + 25 * 3600_000).toISOString() });
+    expect(far).toMatchObject({ status: "error" });
+    expect(far.error).toContain("too far ahead");
+    r.sims[0]!.state.plugged = false;
+    await r.state(S1, (x) => x.status === "available");
+    expect(await r.request(S1, "charge_start")).toMatchObject({ status: "error", error: "car not plugged in" });
+    const badArgs = await r.request(S1, "charge_start", { max_amps: "lots" });
+    expect(badArgs.status).toBe("error");
+    expect(badArgs.error).toContain("max_amps");
+  } finally {
+    await r.close();
+  }
+}, E2E_TIMEOUT_MS);
+
+test("every config set, current_limit_a via /set, fetch_config", async () => {
+  const r = await rig(mosq.url, { default_password: "123456" }, { model: "telestar" });
+  try {
+    await r.detail(S1, (x) => x.logged_in === true && (x.config as Record<string, unknown>).fetched_at !== null);
+    expect(await r.request(S1, "set_name", { name: "Garage" })).toMatchObject({ status: "ok", data: { name: "Garage" } });
+    expect(await r.request(S1, "set_language", { language: "german" })).toMatchObject({ status: "ok", data: { language: "german" } });
+    expect(await r.request(S1, "set_temperature_unit", { unit: "fahrenheit" })).toMatchObject({ status: "ok", data: { temperature_unit: "fahrenheit" } });
+    expect(await r.request(S1, "set_offline_charge", { enabled: false })).toMatchObject({ status: "ok", data: { offline_charge: false } });
+    expect(await r.request(S1, "set_max_current", { amps: 20 })).toMatchObject({ status: "ok", data: { max_current_a: 20 } });
+    const range = await r.request(S1, "set_max_current", { amps: 40 });
+    expect(range).toMatchObject({ status: "error" });
+    expect(range.error).toContain("out of range");
+    expect(await r.set(S1, { current_limit_a: 3 })).toMatchObject({ status: "ok", data: { current_limit: { max_current_a: 6 } } });
+    await r.state(S1, (x) => x.current_limit_a === 6);
+    const sim = r.sims[0]!.state;
+    expect([sim.name, sim.language, sim.temperatureUnit, sim.offlineCharge, sim.maxCurrentA]).toEqual(["Garage", 3, 2, 1, 6]);
+    const f = await r.request(S1, "fetch_config");
+    expect(f).toMatchObject({ status: "ok", data: { missing: [], config: { name: "Garage", language: "german", temperature_unit: "fahrenheit", offline_charge: false, max_current_a: 6 } } });
+    expect(await r.request(S1, "reboot")).toMatchObject({ status: "error" });
+  } finally {
+    await r.close();
+  }
+}, E2E_TIMEOUT_MS);
+
+test("/set enabled starts and stops; start/stop inside the cooldown is refused", async () => {
+  const r = await rig(mosq.url, { default_password: "123456", cooldown_s: 30 }, { model: "telestar" });
+  try {
+    await r.detail(S1, (x) => x.logged_in === true && (x.config as Record<string, unknown>).fetched_at !== null);
+    const on = await r.set(S1, { enabled: true });
+    expect(on).toMatchObject({ status: "ok", data: { enabled: { reserved: false, max_amps: 16 } } });
+    await r.state(S1, (x) => x.status === "charging");
+    const off = await r.set(S1, { enabled: false });
+    expect(off.status).toBe("error");
+    expect(off.error).toMatch(/rate limited: charge (start|stop) refused: .* next allowed in (29|30) s/);
+    const stop = await r.request(S1, "charge_stop");
+    expect(stop.error).toContain("rate limited");
+    expect(r.sims[0]!.state.charging).toBe(true);
+    expect(r.sims[0]!.received.filter((x) => x.message.type === "chargeStop")).toHaveLength(0);
+  } finally {
+    await r.close();
+  }
+}, E2E_TIMEOUT_MS);

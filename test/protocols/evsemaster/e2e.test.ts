@@ -1,0 +1,177 @@
+// Session lifecycle end to end: simulator ⇄ UDP on 127.0.0.1 ⇄ bridge ⇄ real Mosquitto ⇄ probe.
+
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import dgram from "node:dgram";
+import { encodeEvse } from "../../../protocols/evsemaster/codec.ts";
+import { MODELS } from "../../../protocols/evsemaster/sim-model.ts";
+import { Mosquitto } from "../../support/mosquitto.ts";
+import { E2E_TIMEOUT_MS, rig, sleep } from "./rig.ts";
+
+let mosq: Mosquitto;
+beforeAll(async () => {
+  mosq = await Mosquitto.start();
+}, E2E_TIMEOUT_MS);
+afterAll(async () => {
+  await mosq.dispose();
+}, E2E_TIMEOUT_MS);
+
+const S1 = "8800000000000001";
+
+test("discovery without password: published as NOT_LOGGED_IN; garbage never creates chargers", async () => {
+  const r = await rig(mosq.url, {}, { model: "telestar" });
+  try {
+    const d = await r.detail(S1, (x) => x.meta_state === "NOT_LOGGED_IN");
+    expect(d.password_configured).toBe(false);
+    expect((d.info as Record<string, unknown>).brand).toBe("Telestar");
+    expect((await r.state(S1)).status).toBe("unknown");
+    await r.probe.wait(`${r.base}/${S1}/availability`, (m) => m.text === "online");
+    // Junk from another host: random bytes, a beacon with a broken checksum, a beacon with a broken tail.
+    const junk = dgram.createSocket("udp4");
+    const beacon = encodeEvse("7700000000000009", { type: "beacon", info: MODELS.bs20!.info });
+    const badSum = beacon.slice();
+    badSum[30] = (badSum[30]! + 1) & 0xff;
+    const badTail = beacon.slice();
+    badTail[badTail.length - 1] = 0;
+    for (const b of [Uint8Array.of(6, 1, 0, 30, 1, 2, 3), badSum, badTail, new Uint8Array(64).fill(0x55)]) {
+      await new Promise<void>((res) => junk.send(b, r.port, "127.0.0.1", () => res()));
+    }
+    await sleep(300);
+    junk.close();
+    expect(r.bridge.hub.ids()).toEqual([S1]);
+    expect(r.sims[0]!.received.filter((x) => x.message.type === "requestLogin")).toHaveLength(0);
+  } finally {
+    await r.close();
+  }
+}, E2E_TIMEOUT_MS);
+
+test("wrong password is reported once and not retried; login request with the right one works", async () => {
+  const r = await rig(mosq.url, { charger: [{ serial: S1, password: "654321" }] }, { model: "telestar" });
+  try {
+    const d = await r.detail(S1, (x) => x.login_error === "wrong password");
+    expect(d.meta_state).toBe("NOT_LOGGED_IN");
+    await sleep(1200);
+    const sim = r.sims[0]!;
+    expect(sim.received.filter((x) => x.message.type === "requestLogin")).toHaveLength(1);
+    const refused = await r.request(S1, "charge_start");
+    expect(refused.status).toBe("error");
+    expect(refused.error).toContain("wrong password");
+    const bad = await r.request(S1, "login", { password: "111111" });
+    expect(bad).toMatchObject({ status: "error", error: "wrong password" });
+    const ok = await r.request(S1, "login", { password: "123456" });
+    expect(ok).toMatchObject({ status: "ok", data: { logged_in: true } });
+    await r.detail(S1, (x) => x.logged_in === true && x.login_error === null);
+    expect(sim.loggedIn).toBe(true);
+    // Passwords never reach MQTT (the probe's own /request is the only place one may appear).
+    const leaked = r.probe.messages.filter((m) => !m.topic.endsWith("/request") && /654321|123456|111111/.test(m.text));
+    expect(leaked).toEqual([]);
+  } finally {
+    await r.close();
+  }
+}, E2E_TIMEOUT_MS);
+
+test("status pushes become the normalized state and the detail topic", async () => {
+  const r = await rig(mosq.url, { default_password: "123456" }, { model: "bs20", count: 1 });
+  try {
+    const st = await r.state(S1, (s) => s.status === "connected" && s.current_limit_a === 16);
+    expect(st).toMatchObject({ protocol: "evsemaster", enabled: false, power_w: 0, voltage_v: [230, 230, 230], current_a: [0, 0, 0], temperature_c: 31.25, errors: [] });
+    expect(st.energy_total_wh).toBeGreaterThan(1_000_000);
+    const d = await r.detail(S1, (x) => (x.config as Record<string, unknown>).fetched_at !== null);
+    expect(d).toMatchObject({
+      meta_state: "PLUGGED_IN",
+      logged_in: true,
+      info: { brand: "BESEN", model: "BS20", phases: 3, can_force_single_phase: true, max_current_a: 16, software_version: "C.3252.112A008" },
+      config: { max_current_a: 16, language: "english", temperature_unit: "celsius", offline_charge: true },
+      state: { gun_state_name: "connected_unlocked", output_state_name: "idle", current_state: 13 },
+      errors: { raw: "0x00000000", provisional: true },
+    });
+    // Error bits published raw and decoded.
+    r.sims[0]!.state.errors = 0x1020;
+    const e = await r.detail(S1, (x) => x.meta_state === "ERROR");
+    expect(e.errors).toMatchObject({ raw: "0x00001020", bits: [5, 12], decoded: ["cp_error", "over_current"] });
+    expect((await r.state(S1, (s) => s.status === "error")).errors).toEqual(["cp_error", "over_current"]);
+  } finally {
+    await r.close();
+  }
+}, E2E_TIMEOUT_MS);
+
+test("a silent charger goes offline, then comes back and logs in again", async () => {
+  const r = await rig(mosq.url, { default_password: "123456" }, { model: "telestar" });
+  try {
+    await r.detail(S1, (x) => x.logged_in === true);
+    const sim = r.sims[0]!;
+    sim.silent = true;
+    await r.probe.wait(`${r.base}/${S1}/availability`, (m) => m.text === "offline", 5000);
+    expect((await r.state(S1, (s) => s.status === "offline")).status).toBe("offline");
+    expect((await r.detail(S1, (x) => x.meta_state === "OFFLINE")).logged_in).toBe(false);
+    const offline = await r.request(S1, "fetch_config");
+    expect(offline.status).toBe("error");
+    await sleep(1600);
+    sim.silent = false;
+    const since = r.probe.mark();
+    await r.probe.wait(`${r.base}/${S1}/availability`, (m) => m.text === "online", 5000, since);
+    await r.detail(S1, (x) => x.logged_in === true, 5000);
+    expect(sim.loggedIn).toBe(true);
+  } finally {
+    await r.close();
+  }
+}, E2E_TIMEOUT_MS);
+
+test("another app taking the session (unsolicited 0x0155): re-login with growing back-off", async () => {
+  const r = await rig(mosq.url, { default_password: "123456", relogin_min_s: 0.5 }, { model: "telestar" });
+  try {
+    await r.detail(S1, (x) => x.logged_in === true);
+    const sim = r.sims[0]!;
+    const delays: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      await sleep(300);
+      const kickedAt = Date.now();
+      sim.kick();
+      await r.detail(S1, (x) => x.logged_in === false, 3000);
+      await r.detail(S1, (x) => x.logged_in === true, 5000);
+      const relogin = sim.received.find((x) => x.at >= kickedAt && x.message.type === "requestLogin")!;
+      delays.push(relogin.at - kickedAt);
+    }
+    expect(delays[0]!).toBeGreaterThanOrEqual(450);
+    expect(delays[1]!).toBeGreaterThanOrEqual(950);
+    expect(sim.loggedIn).toBe(true);
+  } finally {
+    await r.close();
+  }
+}, E2E_TIMEOUT_MS);
+
+test("no Heading answered for session_timeout_s: log in again; config refreshed every config_refresh_s", async () => {
+  const r = await rig(mosq.url, { default_password: "123456", config_refresh_s: 1 }, { model: "telestar" });
+  try {
+    await r.detail(S1, (x) => x.logged_in === true);
+    const sim = r.sims[0]!;
+    const count = (type: string, since = 0) => sim.received.filter((x) => x.at >= since && x.message.type === type).length;
+    await sleep(2300);
+    // Login at t≈0 fetches config, then every second: at least two more rounds by now.
+    expect(count("getVersion")).toBeGreaterThanOrEqual(3);
+    const muted = Date.now();
+    sim.muteHeadings = true;
+    const until = Date.now() + 6000;
+    while (count("requestLogin", muted) === 0 && Date.now() < until) await sleep(100);
+    const relogin = sim.received.find((x) => x.at >= muted && x.message.type === "requestLogin")!;
+    // session_timeout_s = 2 in the rig; the last Heading came at most one interval before muting.
+    expect(relogin.at - muted).toBeGreaterThanOrEqual(1500);
+    expect(count("loginConfirm", muted)).toBe(1);
+  } finally {
+    await r.close();
+  }
+}, E2E_TIMEOUT_MS);
+
+test("a disabled charger is left alone: no login, commands refused", async () => {
+  const r = await rig(mosq.url, { charger: [{ serial: S1, password: "123456", disabled: true }] }, { model: "telestar" });
+  try {
+    const d = await r.detail(S1, (x) => x.disabled === true);
+    expect(d.meta_state).toBe("NOT_LOGGED_IN");
+    await sleep(500);
+    expect(r.sims[0]!.received).toEqual([]);
+    const res = await r.request(S1, "charge_start");
+    expect(res.status).toBe("error");
+    expect(res.error).toContain("disabled");
+  } finally {
+    await r.close();
+  }
+}, E2E_TIMEOUT_MS);
