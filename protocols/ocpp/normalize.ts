@@ -7,6 +7,7 @@ import { SwitchLimiter } from "../../lib/rate-limit.ts";
 import type { ChargerDriver, ChargerHandle, ChargerMeta, Hub } from "../../lib/hub.ts";
 import type { ChargerStatus, NormalizedState, SetCommand } from "../../lib/normalized.ts";
 import { camelToSnake, convertKeys, resolveAction, snakeToCamel } from "./commands.ts";
+import { applyCurrentLimit } from "./current-limit.ts";
 import type { OcppSection } from "./config.ts";
 import type { CpEvent, Session } from "./driver.ts";
 import { normalizedFrom, samplesOf } from "./meter.ts";
@@ -209,20 +210,12 @@ export class NormalizedView {
           const { min_current_a: min, max_current_a: max } = this.deps.cfg;
           const limit = Math.min(max, Math.max(min, Math.round(cmd.current_limit_a * 10) / 10));
           if (limit !== cmd.current_limit_a) result.clamped_from = cmd.current_limit_a;
-          const r = await s.call("SetChargingProfile", {
-            connectorId,
-            csChargingProfiles: {
-              chargingProfileId: this.deps.cfg.profile_id + connectorId,
-              stackLevel: this.deps.cfg.profile_stack_level,
-              chargingProfilePurpose: "TxDefaultProfile",
-              chargingProfileKind: "Relative",
-              chargingSchedule: { chargingRateUnit: "A", chargingSchedulePeriod: [{ startPeriod: 0, limit }] },
-            },
-          });
-          if (r.status !== "Accepted") throw new CommandError(`charger answered SetChargingProfile with ${r.status}`);
+          const running = this.connectors.get(target)?.transactionId;
+          const applied = await applyCurrentLimit(s, this.deps.cfg, connectorId, limit, running);
           this.update(target, { current_limit_a: limit });
           result.current_limit_a = limit;
-          result.profile_status = r.status;
+          result.profile = applied.profile;
+          if (applied.tried.length > 1) result.tried = applied.tried;
         }
         return result;
       },

@@ -56,6 +56,39 @@ describe("OCPP transport", () => {
     }
   });
 
+  test("current_limit_a falls back from TxDefaultProfile to ChargePointMaxProfile to TxProfile", async () => {
+    const bridge = await startOcpp(broker.url, {});
+    try {
+      const cp = await RawCp.connect(bridge.url("/PICKY"));
+      await cp.call("b", "BootNotification", { chargePointVendor: "V", chargePointModel: "M" });
+      let since = probe.mark();
+      await probe.publish(`${bridge.base}/PICKY/set`, { transaction: "l1", current_limit_a: 20 });
+      const tx = await cp.nextCall("SetChargingProfile");
+      expect((tx[3] as { csChargingProfiles: { chargingProfilePurpose: string } }).csChargingProfiles.chargingProfilePurpose).toBe("TxDefaultProfile");
+      cp.answered.add(String(tx[1]));
+      cp.send([4, tx[1], "NotSupported", "no TxDefault here", {}]);
+      const max = await cp.nextCall("SetChargingProfile");
+      const maxProfile = (max[3] as { connectorId: number; csChargingProfiles: { chargingProfilePurpose: string; chargingSchedule: { chargingSchedulePeriod: { limit: number }[] } } });
+      expect(maxProfile.connectorId).toBe(0);
+      expect(maxProfile.csChargingProfiles.chargingProfilePurpose).toBe("ChargePointMaxProfile");
+      expect(maxProfile.csChargingProfiles.chargingSchedule.chargingSchedulePeriod[0]!.limit).toBe(20);
+      cp.answer(max, { status: "Accepted" });
+      const r = await probe.waitJson<{ transaction?: string; status: string; data: Record<string, unknown> }>(`${bridge.base}/PICKY/response`, (x) => x.transaction === "l1", 3000, since);
+      expect(r.status).toBe("ok");
+      expect(r.data).toMatchObject({ current_limit_a: 20, profile: "ChargePointMaxProfile", tried: ["TxDefaultProfile CALLERROR NotSupported", "ChargePointMaxProfile Accepted"] });
+      // With every kind refused (and no transaction running) the reply says what was tried.
+      since = probe.mark();
+      await probe.publish(`${bridge.base}/PICKY/set`, { transaction: "l2", current_limit_a: 10 });
+      for (let i = 0; i < 2; i++) cp.answer(await cp.nextCall("SetChargingProfile"), { status: "Rejected" });
+      const e = await probe.waitJson<{ transaction?: string; status: string; error: string }>(`${bridge.base}/PICKY/response`, (x) => x.transaction === "l2", 3000, since);
+      expect(e.status).toBe("error");
+      expect(e.error).toContain("accepted no charging profile for 10 A (TxDefaultProfile Rejected, ChargePointMaxProfile Rejected)");
+      cp.close();
+    } finally {
+      await bridge.stop();
+    }
+  });
+
   test("Basic auth (profile 1): right password accepted, wrong or missing refused with 401; allow-list refuses with 404", async () => {
     const bridge = await startOcpp(broker.url, { require_auth: true, allowed: ["SEC1", "SEC2"], chargers: { SEC1: { password: "pa:ss wörd" } } });
     try {
