@@ -31,7 +31,6 @@ export function discoveryMessages(prefix: string, base: string, id: string, meta
     manufacturer: meta.manufacturer ?? meta.protocol,
     model: meta.model ?? meta.protocol,
     ...(meta.sw_version ? { sw_version: meta.sw_version } : {}),
-    via_device: "evse2mqtt_bridge",
   };
   return ENTITIES.map((e) => ({
     topic: `${prefix}/${e.component}/evse2mqtt_${id}/${e.key}/config`,
