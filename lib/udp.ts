@@ -62,7 +62,8 @@ export function openUdp(opts: UdpOptions): Promise<UdpSocket> {
         }
       },
     },
-    { highWaterMark: opts.queue ?? 256 },
+    // Datagrams are ~100 bytes: a deep queue costs little and rides out bursts from many chargers.
+    { highWaterMark: opts.queue ?? 4096 },
   );
   return new Promise((resolve, reject) => {
     sock.once("error", reject);
@@ -70,6 +71,12 @@ export function openUdp(opts: UdpOptions): Promise<UdpSocket> {
       sock.off("error", reject);
       // A send failure (e.g. host unreachable) surfaces through send(); an unhandled 'error' would crash.
       sock.on("error", () => {});
+      try {
+        // The kernel default (~200 KiB) overflows when hundreds of chargers push status at once.
+        sock.setRecvBufferSize(1 << 20);
+      } catch {
+        // not supported on every runtime; the default buffer still works
+      }
       if (opts.broadcast) {
         try {
           sock.setBroadcast(true);

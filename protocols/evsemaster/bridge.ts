@@ -75,7 +75,7 @@ export async function startBridge(ctx: BridgeContext, cfg: EvsemasterConfig): Pr
       for (const c of chargers.values()) c.stop();
       await sock.close();
       await pump;
-      log.info("evsemaster stopped", { chargers: chargers.size, bad_datagrams: badCount });
+      log.info("evsemaster stopped", { chargers: chargers.size, bad_datagrams: badCount, dropped_datagrams: sock.dropped });
     },
   };
 }

@@ -15,14 +15,14 @@ export const LAUNCHERS = {
   binary: { name: "compiled binary", argv: (c: string) => [resolve(ROOT, "dist/evse2mqtt"), "-c", c] },
 } satisfies Record<string, Launcher>;
 
-/** The bridge as a separate process, as a user runs it. */
-export class BridgeProcess {
+/** A command of ours (the bridge, or `evse2mqtt simulate …`) as a separate process, as a user runs it. */
+export class CliProcess {
   readonly output: string[] = [];
   readonly exited: Promise<number | null>;
   private proc: ChildProcess;
 
-  constructor(launcher: Launcher, configPath: string) {
-    const [cmd, ...args] = launcher.argv(configPath);
+  constructor(argv: string[]) {
+    const [cmd, ...args] = argv;
     this.proc = spawn(cmd!, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env } });
     const keep = (b: Buffer) => {
       this.output.push(b.toString());
@@ -56,4 +56,15 @@ export class BridgeProcess {
     clearTimeout(t);
     return code;
   }
+}
+
+export class BridgeProcess extends CliProcess {
+  constructor(launcher: Launcher, configPath: string) {
+    super(launcher.argv(configPath));
+  }
+}
+
+/** `evse2mqtt simulate <args>` under Bun. */
+export function simulatorProcess(args: string[]): CliProcess {
+  return new CliProcess([resolve(ROOT, "node_modules/.bin/bun"), resolve(ROOT, "main.ts"), "simulate", ...args]);
 }

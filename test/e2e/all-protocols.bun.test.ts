@@ -1,0 +1,4 @@
+import { LAUNCHERS } from "../support/bridge-process.ts";
+import { allProtocolsScenario } from "./all-protocols.ts";
+
+allProtocolsScenario(LAUNCHERS.bun);
