@@ -33,7 +33,7 @@ export class DehneBridge implements Running {
   async start(): Promise<void> {
     const listen = parseHostPort(this.cfg.listen, 9091);
     this.server = await listenTcp(listen, (c) => this.accept(c));
-    this.ctx.log.info("dehne listening", { listen: `${listen.host}:${this.server.port}` });
+    this.ctx.log.info("dehne listening", { listen: `${listen.host.includes(":") ? `[${listen.host}]` : listen.host}:${this.server.port}` });
     if (this.cfg.compatible) {
       this.ctx.mqtt.subscribe(this.cfg.topic_subscribe, (_t, payload) => void this.onCompatCommand(payload));
     }
