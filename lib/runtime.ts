@@ -21,3 +21,7 @@ export function onShutdownSignal(fn: (signal: string) => void): void {
     process.on(sig, handler(sig));
   }
 }
+
+export function isDeno(): boolean {
+  return typeof Deno !== "undefined";
+}

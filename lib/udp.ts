@@ -1,4 +1,5 @@
 import dgram from "node:dgram";
+import { isDeno } from "./runtime.ts";
 
 /** One received datagram and where it came from. */
 export interface Datagram {
@@ -71,11 +72,15 @@ export function openUdp(opts: UdpOptions): Promise<UdpSocket> {
       sock.off("error", reject);
       // A send failure (e.g. host unreachable) surfaces through send(); an unhandled 'error' would crash.
       sock.on("error", () => {});
-      try {
-        // The kernel default (~200 KiB) overflows when hundreds of chargers push status at once.
-        sock.setRecvBufferSize(1 << 20);
-      } catch {
-        // not supported on every runtime; the default buffer still works
+      // The kernel default (~200 KiB) overflows when hundreds of chargers push status at once. Not on
+      // Deno: its node:dgram then reads into buffers of that size, which make bench showed costs
+      // ~4× the throughput and ~2.5× the memory per charger.
+      if (!isDeno()) {
+        try {
+          sock.setRecvBufferSize(1 << 20);
+        } catch {
+          // not supported everywhere; the default buffer still works
+        }
       }
       if (opts.broadcast) {
         try {

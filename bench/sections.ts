@@ -1,0 +1,8 @@
+// The per-protocol parts of `make bench`, in the order they run. A new protocol (e.g. OCPP) adds
+// bench/<protocol>.ts exporting a BenchSection and one line here; start-up and idle runs enable it too.
+import { dehneSection } from "./dehne.ts";
+import { evsemasterSection } from "./evsemaster.ts";
+import type { BenchSection } from "./harness.ts";
+import { ocppSection } from "./ocpp.ts";
+
+export const SECTIONS: BenchSection[] = [dehneSection, evsemasterSection, ocppSection];
