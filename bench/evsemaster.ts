@@ -37,7 +37,7 @@ async function details(h: Harness, base: string, onDetail: (serial: string, d: D
 /**
  * `chargers` bare UDP sockets, each a charger that beacons once and then pushes `perCharger` status
  * datagrams, round-robin, as fast as the bridge takes them with at most `window` not yet seen on MQTT
- * (UDP has no flow control: an open-loop blast only measures the drop rate of the bridge's 256-datagram
+ * (UDP has no flow control: an open-loop blast only measures the drop rate of the bridge's datagram
  * receive queue). Each push carries a unique energy counter, so its detail document on MQTT is matched
  * exactly; lost datagrams show as delivered < sent. No PIN is configured, so the bridge never logs in.
  */
