@@ -5,6 +5,7 @@ import { openUdp } from "../../lib/udp.ts";
 import { decodeEvsePacket, decoderStream, type EvseMessage, type Received } from "./codec.ts";
 import type { ChargerConfig, EvsemasterConfig } from "./config.ts";
 import { EvseCharger } from "./driver.ts";
+import { PasswordStore } from "./passwords.ts";
 
 export async function startBridge(ctx: BridgeContext, cfg: EvsemasterConfig): Promise<Running> {
   const log = ctx.log.child({ protocol: "evsemaster" });
@@ -19,6 +20,7 @@ export async function startBridge(ctx: BridgeContext, cfg: EvsemasterConfig): Pr
     baseTopic: ctx.baseTopic,
     log,
     settings: cfg,
+    passwords: new PasswordStore(ctx.stateDir, log),
     send: (bytes: Uint8Array, address: string, port: number) => {
       sock.send(bytes, address, port).catch((err: Error) => log.debug("udp send failed", { to: `${address}:${port}`, error: err.message }));
     },

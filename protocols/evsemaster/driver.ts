@@ -11,6 +11,7 @@ import { fetchConfig } from "./fetch-config.ts";
 import { encodeApp, type AppMessage, type EvseMessage } from "./codec.ts";
 import type { ChargerConfig, EvsemasterConfig } from "./config.ts";
 import { passwordBytes } from "./frame.ts";
+import type { PasswordStore } from "./passwords.ts";
 import { Pending } from "./pending.ts";
 import { detail, newView, normalized, storeInView, type ChargerView } from "./view.ts";
 
@@ -19,6 +20,7 @@ export interface DriverEnv {
   mqtt: MqttLink;
   baseTopic: string;
   log: Logger;
+  passwords: PasswordStore;
   settings: EvsemasterConfig;
   send(bytes: Uint8Array, address: string, port: number): void;
 }
@@ -33,6 +35,8 @@ export class EvseCharger implements ChargerDriver {
   private metaKey = "";
   private lastDetail = "";
   private pin: string | undefined;
+  /** Where the PIN came from: only one given by a `login` request is remembered, only a remembered one forgotten. */
+  private pinSource: "config" | "remembered" | "default" | "request" | "none" = "none";
   private endpoint: { address: string; port: number } | undefined;
   private loginState: LoginState = "none";
   private loginSentAt = 0;
@@ -48,7 +52,9 @@ export class EvseCharger implements ChargerDriver {
 
   constructor(readonly serial: string, readonly cfg: ChargerConfig | undefined, readonly env: DriverEnv) {
     this.log = env.log.child({ charger: serial });
-    this.pin = cfg?.password ?? env.settings.default_password;
+    const remembered = env.passwords.get(serial);
+    this.pin = cfg?.password ?? remembered ?? env.settings.default_password;
+    this.pinSource = cfg?.password ? "config" : remembered ? "remembered" : env.settings.default_password ? "default" : "none";
     this.backoffS = env.settings.relogin_min_s;
     this.switches = new SwitchLimiter((cfg?.cooldown_s ?? env.settings.cooldown_s) * 1000);
     this.view = newView(serial, cfg?.disabled ?? false, this.pin !== undefined, env.settings.time_zone);
@@ -158,10 +164,13 @@ export class EvseCharger implements ChargerDriver {
     this.publish();
   }
 
-  /** The `login` request: optionally a new password (kept in memory only), then a fresh handshake. */
+  /** The `login` request: optionally a new password (remembered in the state dir once it works), then a fresh handshake. */
   async login(password: string | undefined, now: number): Promise<unknown> {
     if (this.view.disabled) throw new CommandError("charger is disabled in the bridge config (evsemaster.charger.disabled)");
-    if (password) this.pin = password;
+    if (password) {
+      this.pin = password;
+      this.pinSource = "request";
+    }
     if (!this.pin) throw new CommandError("no password: give args.password or configure one");
     if (!this.view.online || !this.endpoint) throw new CommandError("charger is offline");
     this.view.hasPassword = true;
@@ -225,6 +234,7 @@ export class EvseCharger implements ChargerDriver {
     this.lastHeadingAnsweredAt = now;
     this.configDueAt = now;
     this.log.info("logged in");
+    if (this.pinSource === "request" && this.pin) this.env.passwords.remember(this.serial, this.pin);
     this.pending.resolve("login", true);
   }
 
@@ -232,6 +242,8 @@ export class EvseCharger implements ChargerDriver {
     if (this.loginState === "pending") {
       this.loginState = "denied";
       this.view.loginError = "wrong password";
+      // The PIN was changed in the OEM app since we learnt it: a stale one must not be tried at every start.
+      if (this.pinSource === "remembered") this.env.passwords.forget(this.serial);
       // Reported once; no automatic retries, since each try may kick the OEM app (§4.1).
       this.log.warn("login refused: wrong password; not retrying until a `login` request or a restart");
       this.pending.rejectKey("login", new CommandError("wrong password"));

@@ -2,9 +2,8 @@
  * The small state that must survive a restart: the last transaction id handed out (F5: chargers
  * key Stop/MeterValues on it, so ids must never repeat) and each charger's charging_enabled (F8).
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Logger } from "../../lib/log.ts";
+import { StateFile } from "../../lib/state-file.ts";
 
 interface Stored {
   last_transaction_id: number;
@@ -13,26 +12,24 @@ interface Stored {
 
 const MAX_INT32 = 2 ** 31 - 1;
 
-export class OcppStateStore {
-  private data: Stored = { last_transaction_id: 0, charging_enabled: {} };
-  private readonly file: string;
+/** Keeps what is well-formed; a damaged entry must not cost the transaction counter. */
+function parseStored(raw: unknown): Stored {
+  const v = (raw ?? {}) as Partial<Stored>;
+  const out: Stored = { last_transaction_id: 0, charging_enabled: {} };
+  if (typeof v.last_transaction_id === "number" && Number.isInteger(v.last_transaction_id)) out.last_transaction_id = v.last_transaction_id;
+  if (v.charging_enabled && typeof v.charging_enabled === "object") {
+    for (const [k, b] of Object.entries(v.charging_enabled)) if (typeof b === "boolean") out.charging_enabled[k] = b;
+  }
+  return out;
+}
 
-  constructor(dir: string, private log: Logger) {
-    this.file = join(dir, "ocpp-state.json");
-    try {
-      const v = JSON.parse(readFileSync(this.file, "utf8")) as Partial<Stored>;
-      if (typeof v.last_transaction_id === "number" && Number.isInteger(v.last_transaction_id)) this.data.last_transaction_id = v.last_transaction_id;
-      if (v.charging_enabled && typeof v.charging_enabled === "object") {
-        for (const [k, b] of Object.entries(v.charging_enabled)) if (typeof b === "boolean") this.data.charging_enabled[k] = b;
-      }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") log.warn("ocpp state file unreadable, starting fresh", { file: this.file, error: String(err) });
-    }
-    try {
-      mkdirSync(dir, { recursive: true });
-    } catch {
-      // reported on first save
-    }
+export class OcppStateStore {
+  private data: Stored;
+  private readonly file: StateFile<Stored>;
+
+  constructor(dir: string, log: Logger) {
+    this.file = new StateFile<Stored>(dir, "ocpp-state.json", log);
+    this.data = this.file.load(parseStored, () => ({ last_transaction_id: 0, charging_enabled: {} }));
   }
 
   /** Next transaction id, saved before it is handed out. Wraps below int32 since chargers store it as one. */
@@ -54,13 +51,6 @@ export class OcppStateStore {
   }
 
   private save(): void {
-    const tmp = `${this.file}.tmp`;
-    try {
-      // Write-then-rename so a crash mid-write cannot lose the counter.
-      writeFileSync(tmp, JSON.stringify(this.data));
-      renameSync(tmp, this.file);
-    } catch (err) {
-      this.log.error("cannot save ocpp state", { file: this.file, error: String(err) });
-    }
+    this.file.save(this.data);
   }
 }

@@ -22,7 +22,7 @@ export async function startInProcess(
   plugin: ProtocolPlugin,
   brokerUrl: string,
   section: Record<string, unknown>,
-  opts: { base?: string; republish_s?: number; logLevel?: LogLevel } = {},
+  opts: { base?: string; republish_s?: number; logLevel?: LogLevel; stateDir?: string } = {},
 ): Promise<InProcessBridge> {
   const log = createLogger({ level: opts.logLevel ?? (process.env.TEST_LOG as LogLevel | undefined) ?? "silent", json: false });
   const base = opts.base ?? `t${Math.random().toString(16).slice(2, 8)}`;
@@ -44,7 +44,7 @@ export async function startInProcess(
   const hub = new Hub(mqtt, { base_topic: base, republish_s: opts.republish_s ?? 0, discovery: false, discovery_prefix: "homeassistant" }, log);
   hub.start();
   const parsed = plugin.configSchema.parse({ enabled: true, ...section });
-  const running = await plugin.start({ log, mqtt, hub, baseTopic: base, stateDir: mkdtempSync(join(tmpdir(), "evse2mqtt-state-")) }, parsed);
+  const running = await plugin.start({ log, mqtt, hub, baseTopic: base, stateDir: opts.stateDir ?? mkdtempSync(join(tmpdir(), "evse2mqtt-state-")) }, parsed);
   return {
     mqtt,
     hub,

@@ -3,9 +3,14 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import dgram from "node:dgram";
 import { encodeEvse } from "../../../protocols/evsemaster/codec.ts";
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { evsemasterPlugin } from "../../../protocols/evsemaster/index.ts";
 import { MODELS } from "../../../protocols/evsemaster/sim-model.ts";
+import { startInProcess } from "../../support/in-process-bridge.ts";
 import { Mosquitto } from "../../support/mosquitto.ts";
-import { E2E_TIMEOUT_MS, rig, sleep } from "./rig.ts";
+import { E2E_TIMEOUT_MS, FAST, rig, sleep } from "./rig.ts";
 
 let mosq: Mosquitto;
 beforeAll(async () => {
@@ -64,6 +69,43 @@ test("wrong password is reported once and not retried; login request with the ri
     // Passwords never reach MQTT (the probe's own /request is the only place one may appear).
     const leaked = r.probe.messages.filter((m) => !m.topic.endsWith("/request") && /654321|123456|111111/.test(m.text));
     expect(leaked).toEqual([]);
+  } finally {
+    await r.close();
+  }
+}, E2E_TIMEOUT_MS);
+
+test("a PIN given with the login request is remembered: after a restart the bridge logs in by itself", async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), "em-pins-"));
+  const file = join(stateDir, "evsemaster-passwords.json");
+  const r = await rig(mosq.url, {}, { model: "telestar" }, { stateDir });
+  try {
+    await r.detail(S1, (x) => x.meta_state === "NOT_LOGGED_IN");
+    expect(existsSync(file)).toBe(false);
+    expect(await r.request(S1, "login", { password: "123456" })).toMatchObject({ status: "ok" });
+    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ [S1]: "123456" });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    // A new bridge on the same port and state dir, no PIN in its config.
+    await r.bridge.stop();
+    const again = await startInProcess(evsemasterPlugin, mosq.url, { ...FAST, port: r.port }, { base: r.base, stateDir });
+    try {
+      const since = r.probe.mark();
+      await r.probe.waitJson(`${r.base}/${S1}/evsemaster`, (x) => x.logged_in === true, 8000, since);
+    } finally {
+      await again.stop();
+    }
+  } finally {
+    await r.close().catch(() => {});
+  }
+}, E2E_TIMEOUT_MS);
+
+test("a remembered PIN that the charger refuses is forgotten", async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), "em-pins-"));
+  const file = join(stateDir, "evsemaster-passwords.json");
+  writeFileSync(file, JSON.stringify({ [S1]: "999999", ffff000000000000: "123456" }));
+  const r = await rig(mosq.url, {}, { model: "telestar" }, { stateDir });
+  try {
+    await r.detail(S1, (x) => x.login_error === "wrong password");
+    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ ffff000000000000: "123456" });
   } finally {
     await r.close();
   }

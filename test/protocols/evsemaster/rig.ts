@@ -50,10 +50,10 @@ export interface Rig {
 
 let seq = 0;
 
-export async function rig(brokerUrl: string, section: Record<string, unknown>, fleet: Partial<FleetOptions>): Promise<Rig> {
+export async function rig(brokerUrl: string, section: Record<string, unknown>, fleet: Partial<FleetOptions>, opts: { stateDir?: string } = {}): Promise<Rig> {
   const port = await freeUdpPort();
   const base = `em${Date.now().toString(36)}${seq++}`;
-  const bridge = await startInProcess(evsemasterPlugin, brokerUrl, { ...FAST, port, ...section }, { base });
+  const bridge = await startInProcess(evsemasterPlugin, brokerUrl, { ...FAST, port, ...section }, { base, ...opts });
   const probe = await MqttProbe.connect(brokerUrl, [`${base}/#`]);
   const { chargers, running } = await startFleet(
     {
