@@ -53,6 +53,9 @@ export class Mosquitto {
       [
         `listener ${port} 127.0.0.1`,
         "allow_anonymous true",
+        // Started as root, mosquitto would switch to its own user and could not write the
+        // persistence file into our private temp dir (no effect when not root).
+        "user root",
         "persistence true",
         `persistence_location ${this.dir}/`,
         "autosave_interval 0",
