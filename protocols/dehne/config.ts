@@ -42,7 +42,12 @@ export const dehneConfigSchema = z
       .default({}),
   })
   .strict()
-  .refine((c) => c.min_current_a <= c.max_current_a, { message: "min_current_a must not exceed max_current_a", path: ["min_current_a"] });
+  .refine((c) => c.min_current_a <= c.max_current_a, { message: "min_current_a must not exceed max_current_a", path: ["min_current_a"] })
+  // A client_id must name one charger, or a command would reach whichever connected first (spec G12).
+  .refine((c) => new Set(Object.values(c.names)).size === Object.keys(c.names).length, {
+    message: "two serials share one name; names must be unique",
+    path: ["names"],
+  });
 
 export type DehneConfig = z.infer<typeof dehneConfigSchema>;
 export type Calibration = z.infer<typeof calibration>;

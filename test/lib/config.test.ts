@@ -62,6 +62,11 @@ describe("config", () => {
     expect(paths).toContain("nonsense");
   });
 
+  test("two Dehne serials with one name are refused", () => {
+    const f = file(`[dehne.names]\n10BA23AB50534D53302E3120FF162332 = "garage"\n795AF52150534D53302E3120FF16112E = "garage"\n`);
+    expect(issuesOf(() => loadConfig(plugins, { file: f, fileRequired: true, env: {}, flags: [] }))).toContain("dehne.names");
+  });
+
   test("broken TOML and a missing explicit file are errors", () => {
     expect(() => loadConfig(plugins, { file: file("[mqtt\nurl="), fileRequired: true, env: {}, flags: [] })).toThrow(/valid TOML/);
     expect(() => loadConfig(plugins, { file: "/nonexistent/x.toml", fileRequired: true, env: {}, flags: [] })).toThrow(/existing config file/);
