@@ -5,6 +5,7 @@ import { errorMessage } from "./errors.ts";
 import { Hub } from "./hub.ts";
 import type { Logger } from "./log.ts";
 import { MqttLink } from "./mqtt.ts";
+import { redactUrl } from "./redact.ts";
 import type { ProtocolPlugin, Running } from "./protocol.ts";
 import { runtimeName } from "./runtime.ts";
 import { VERSION } from "./version.ts";
@@ -63,6 +64,6 @@ export async function startBridge(config: Config, plugins: ProtocolPlugin[], log
     await stop();
     throw err;
   }
-  log.info("evse2mqtt running", { version: VERSION, runtime: runtimeName(), protocols: enabled.map((p) => p.name).join(",") || "none", mqtt: url.replace(/\/\/[^@/]*@/, "//***@") });
+  log.info("evse2mqtt running", { version: VERSION, runtime: runtimeName(), protocols: enabled.map((p) => p.name).join(",") || "none", mqtt: redactUrl(url) });
   return { hub, mqtt, stop };
 }

@@ -3,6 +3,7 @@ import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
 import { ConfigError, type ConfigIssue, errorMessage } from "./errors.ts";
 import { LOG_LEVELS } from "./log.ts";
+import { redactUrl } from "./redact.ts";
 import type { ProtocolPlugin } from "./protocol.ts";
 
 const mqttUrl = z
@@ -76,6 +77,8 @@ export interface ConfigSources {
   flags: string[];
 }
 
+const SECRET = /pass(word)?|secret|auth_?key|token/i;
+
 function isObject(v: unknown): v is Raw {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
@@ -139,7 +142,9 @@ function zodIssues(err: z.ZodError, prefix: string, raw: unknown): ConfigIssue[]
     if (i.code === "unrecognized_keys") {
       return { path, value: i.keys, expected: `no such key${i.keys.length > 1 ? "s" : ""} (typo?)` };
     }
-    return { path, value: valueAt(raw, i.path), expected: i.message };
+    // A password with a typo must not end up in a log either.
+    const secret = i.path.some((p) => SECRET.test(String(p)));
+    return { path, value: secret ? "***" : maskSecrets(valueAt(raw, i.path), String(i.path.at(-1) ?? "")), expected: i.message };
   });
 }
 
@@ -198,12 +203,11 @@ export function loadConfig(plugins: ProtocolPlugin[], src: ConfigSources): Confi
   return { ...core.data, protocols, file: src.file, fileFound };
 }
 
-const SECRET = /pass(word)?|secret|auth_?key|token/i;
-
-/** The effective config with every secret replaced, for check-config and logs. */
+/** The effective config with every secret replaced (also user:password@ in URLs), for check-config and logs. */
 export function maskSecrets(v: unknown, key = ""): unknown {
   if (Array.isArray(v)) return v.map((x) => maskSecrets(x, key));
   if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, maskSecrets(x, k)]));
   if (SECRET.test(key) && v !== undefined && v !== null && v !== "") return "***";
+  if (typeof v === "string") return redactUrl(v);
   return v;
 }

@@ -179,8 +179,10 @@ export class Hub {
     try {
       return { ok: true, value: JSON.parse(text) };
     } catch {
-      this.log.warn("command is not JSON", { charger: id, payload: text.slice(0, 200) });
-      this.reply(id, undefined, { error: `payload is not valid JSON: ${text.slice(0, 100)}` });
+      // Neither the payload nor the parser's message (V8 quotes the input) is echoed: it may hold a PIN.
+      const why = `payload is not valid JSON (${payload.length} bytes)`;
+      this.log.warn("command refused", { charger: id, error: why });
+      this.reply(id, undefined, { error: why });
       return { ok: false };
     }
   }

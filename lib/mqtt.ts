@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { Logger } from "./log.ts";
 import { OfflineQueue } from "./offline-queue.ts";
+import { redactUrl } from "./redact.ts";
 import { topicMatches } from "./topics.ts";
 
 export interface MqttSettings {
@@ -37,6 +38,12 @@ export class MqttLink {
   private connectHooks: (() => void)[] = [];
   private queue: OfflineQueue;
   private closing = false;
+  /**
+   * True from the end of our connect handler until the link drops. mqtt.js reports `connected`
+   * earlier (while it re-sends its own in-flight messages); publishing directly then would let new
+   * traffic overtake the offline queue.
+   */
+  private ready = false;
   published = 0;
 
   constructor(private settings: MqttSettings, private log: Logger, private onlinePayload: () => { info: string }) {
@@ -48,7 +55,7 @@ export class MqttLink {
   }
 
   get connected(): boolean {
-    return this.client?.connected ?? false;
+    return this.ready && (this.client?.connected ?? false);
   }
 
   get stateTopic(): string {
@@ -94,15 +101,20 @@ export class MqttLink {
       const held = this.queue.drain();
       if (held.length > 0) this.log.info("mqtt flushing offline queue", { messages: held.length });
       for (const q of held) this.raw(q.topic, q.payload, q);
+      this.ready = true;
       for (const hook of this.connectHooks) hook();
     });
     client.on("close", () => {
+      this.ready = false;
       if (this.closing) return;
       // mqtt.js only knows a fixed period; growing it here gives exponential back-off.
       backoffMs = Math.min(backoffMs * 2, s.reconnect_max_s * 1000);
       client.options.reconnectPeriod = backoffMs;
     });
-    client.on("offline", () => this.log.warn("mqtt disconnected, will retry", { retry_ms: client.options.reconnectPeriod }));
+    client.on("offline", () => {
+      this.ready = false;
+      this.log.warn("mqtt disconnected, will retry", { retry_ms: client.options.reconnectPeriod });
+    });
     client.on("error", (err) => this.log.warn("mqtt error", { error: err.message }));
     client.on("message", (topic, payload, packet) => {
       if (packet.retain) {
@@ -163,15 +175,14 @@ export class MqttLink {
     if (!client) return;
     if (client.connected) {
       await new Promise<void>((resolve) => {
-        client.publish(this.stateTopic, "offline", { qos: 1, retain: true }, () => resolve());
-        setTimeout(resolve, 2000);
+        const t = setTimeout(resolve, 2000);
+        client.publish(this.stateTopic, "offline", { qos: 1, retain: true }, () => {
+          clearTimeout(t);
+          resolve();
+        });
       });
     }
     this.closing = true;
     await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
   }
-}
-
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):([^@/]+)@/, "//$1:***@");
 }

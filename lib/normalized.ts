@@ -55,9 +55,12 @@ export const setCommandSchema = z
 export type SetCommand = z.infer<typeof setCommandSchema>;
 
 /** `<base>/<id>/request`: protocol-specific action with its arguments. */
-export const requestSchema = z.object({
-  transaction: z.union([z.string(), z.number()]).optional(),
-  action: z.string().min(1),
-  args: z.record(z.string(), z.unknown()).optional(),
-});
+// Strict: a misspelt "arg" must not run the action with default arguments.
+export const requestSchema = z
+  .object({
+    transaction: z.union([z.string(), z.number()]).optional(),
+    action: z.string().min(1),
+    args: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
 export type RequestCommand = z.infer<typeof requestSchema>;

@@ -14,8 +14,8 @@ export interface UdpOptions {
   /** 0 lets the OS pick (tests, simulators). */
   port: number;
   broadcast?: boolean;
-  /** Datagrams held while the consumer is slow; past this the newest are dropped (UDP is lossy anyway). */
-  queue?: number;
+  /** Bytes of datagrams held while the consumer is slow; past this the newest are dropped (UDP is lossy anyway). */
+  queueBytes?: number;
 }
 
 /** A UDP socket seen as a Web stream of datagrams plus a send function, the only shape drivers deal with. */
@@ -63,8 +63,10 @@ export function openUdp(opts: UdpOptions): Promise<UdpSocket> {
         }
       },
     },
-    // Datagrams are ~100 bytes: a deep queue costs little and rides out bursts from many chargers.
-    { highWaterMark: opts.queue ?? 4096 },
+    // Counted in bytes: real datagrams are ~100 bytes (so ~10 000 fit, riding out bursts from many
+    // chargers), while a flood of 64 KiB junk datagrams still cannot hold more than this; +64 is
+    // the per-entry overhead, so even empty datagrams are bounded.
+    { highWaterMark: opts.queueBytes ?? 1 << 20, size: (d) => (d?.data.byteLength ?? 0) + 64 },
   );
   return new Promise((resolve, reject) => {
     sock.once("error", reject);

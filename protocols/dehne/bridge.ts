@@ -173,7 +173,7 @@ export class DehneBridge implements Running {
     try {
       json = JSON.parse(text);
     } catch {
-      return this.compatError(undefined, `payload is not valid JSON: ${text.slice(0, 100)}`);
+      return this.compatError(undefined, `payload is not valid JSON (${payload.length} bytes)`);
     }
     const clientId = typeof json === "object" && json !== null && typeof (json as { client_id?: unknown }).client_id === "string" ? (json as { client_id: string }).client_id : undefined;
     const type = typeof json === "object" && json !== null ? (json as { message_type?: unknown }).message_type : undefined;

@@ -42,7 +42,12 @@ export class DehneControl {
   async set(cmd: SetCommand, session: DehneSession): Promise<SetResult> {
     let clampedFrom: number | undefined;
     if (cmd.current_limit_a !== undefined) {
-      const a = Math.min(this.limits.maxA, Math.max(this.limits.minA, cmd.current_limit_a));
+      // Above the maximum is clamped (the safe direction); below the minimum would mean raising
+      // what was asked, so it is refused.
+      if (cmd.current_limit_a < this.limits.minA) {
+        throw new CommandError(`current_limit_a ${cmd.current_limit_a} A is below the minimum ${this.limits.minA} A; use "enabled": false to stop charging`);
+      }
+      const a = Math.min(this.limits.maxA, cmd.current_limit_a);
       if (a !== cmd.current_limit_a) clampedFrom = cmd.current_limit_a;
       this.limitA = a;
     }

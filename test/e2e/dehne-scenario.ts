@@ -171,11 +171,16 @@ current = { divider = 95 }
       expect(simA.pwm).toBe(100);
     });
 
-    test("a current limit while disabled is clamped and stored, never enables", async () => {
+    test("a current limit while disabled is stored, never enables; below the minimum is refused", async () => {
       const t0 = probe.mark();
-      await probe.publish(`${base}/${A}/set`, { transaction: "s4", current_limit_a: 3 });
+      await probe.publish(`${base}/${A}/set`, { transaction: "s4", current_limit_a: 10 });
       const r = await response(A, "s4", t0);
-      expect(r.data).toMatchObject({ enabled: false, current_limit_a: 6, clamped_from: 3 });
+      expect(r.data).toMatchObject({ enabled: false, current_limit_a: 10 });
+      expect(simA.pwm).toBe(100);
+      await probe.publish(`${base}/${A}/set`, { transaction: "s5", current_limit_a: 3 });
+      const low = await response(A, "s5", t0);
+      expect(low.status).toBe("error");
+      expect(String(low.error)).toContain("below the minimum 6 A");
       expect(simA.pwm).toBe(100);
     });
 
@@ -233,13 +238,19 @@ current = { divider = 95 }
       expect(String((await response(A, 2, t0)).error)).toMatch(/unknown action "launch"/);
       await probe.publish(`${base}/${A}/request`, { transaction: 3, action: "set_pwm_percent", args: { pwm_percent: "x" } });
       expect(String((await response(A, 3, t0)).error)).toMatch(/pwm_percent/);
+      // A misspelt key is an error, never the action with default arguments.
+      await probe.publish(`${base}/${A}/request`, { transaction: 6, action: "set_pwm_percent", arg: { pwm_percent: 10 } });
+      expect(String((await response(A, 6, t0)).error)).toMatch(/arg/);
       await probe.publish(`${base}/NOPE/request`, { transaction: 4, action: "ping" });
       expect(String((await response("NOPE", 4, t0)).error)).toMatch(/unknown charger "NOPE"/);
       await probe.publish(`${base}/${A}/set`, { transaction: 5, enabled: "yes" });
       expect(String((await response(A, 5, t0)).error)).toMatch(/enabled/);
-      await probe.publish(`${base}/${A}/set`, "nonsense");
+      await probe.publish(`${base}/${A}/set`, `{"transaction":7,"args":{"password":"987654"}`);
       const err = await probe.waitJson<Json>(`${base}/${A}/response`, (m) => m.status === "error" && String(m.error).includes("not valid JSON"), 5000, t0);
       expect(err.transaction).toBeUndefined();
+      // A broken payload is never echoed: it may carry a secret.
+      expect(String(err.error)).not.toContain("987654");
+      expect(bridge.log).not.toContain("987654");
     });
 
     test("normalized state is republished periodically with a fresh last_seen", async () => {

@@ -77,6 +77,21 @@ describe("config", () => {
     expect(c.protocols.dehne?.enabled).toBe(false);
   });
 
+  test("secrets never show in errors or check-config output, URL credentials included", () => {
+    const f = file(`[mqtt]\nurl = "mqtt://alice:S3cretPw@broker:1883"\npassword = 12345\n`);
+    let message = "";
+    try {
+      loadConfig(plugins, { file: f, fileRequired: true, env: {}, flags: [] });
+    } catch (err) {
+      message = String(err);
+    }
+    expect(message).toContain("mqtt.password");
+    expect(message).not.toContain("12345");
+    const ok = loadConfig(plugins, { file: file(`[mqtt]\nurl = "mqtt://alice:S3cretPw@broker:1883"\n`), fileRequired: true, env: {}, flags: [] });
+    expect(JSON.stringify(maskSecrets(ok))).not.toContain("S3cretPw");
+    expect(JSON.stringify(maskSecrets(ok))).toContain("mqtt://alice:***@broker:1883");
+  });
+
   test("secrets are masked", () => {
     const masked = maskSecrets({ mqtt: { password: "hunter2", username: "u" }, evsemaster: { charger: [{ serial: "1", password: "123456" }] } });
     expect(JSON.stringify(masked)).not.toContain("hunter2");
