@@ -1,5 +1,5 @@
 // MQTT commands for one charger: `/set` and the `/request` actions, with the safety rules
-// (current clamping, start/stop cooldown) applied before anything reaches the EVSE.
+// (current limits, start/stop cooldown) applied before anything reaches the EVSE.
 
 import type { z } from "zod";
 import { CommandError } from "../../lib/errors.ts";
@@ -9,22 +9,16 @@ import type { ChargeStart } from "./app-payloads.ts";
 import type { EvseCharger } from "./driver.ts";
 import { fetchConfig } from "./fetch-config.ts";
 import { dateToEm } from "./emtime.ts";
+import { ampsCap as capOf, MIN_AMPS, pickAmps, startAtMs } from "./limits.ts";
 import { ACTION_SET, canForceSinglePhase, LANGUAGES, languageName, phasesOf, RESERVATION_RESULTS, START_ERRORS, type NumericSetting } from "./enums.ts";
 import type { StartResult, StopResult } from "./evse-payloads.ts";
 import { REQUEST_ACTIONS, type ChargeStartArgs, type RequestAction } from "./messages.ts";
 import { sessionActive } from "./view.ts";
 
-const MIN_AMPS = 6;
 /** More than this ahead of now counts as a reservation (emproto4go). */
 const RESERVATION_SLACK_MS = 5000;
-const MAX_RESERVATION_MS = 24 * 3600 * 1000;
 
-function ampsCap(d: EvseCharger): number {
-  const device = d.view.info?.maxCurrentA || 32;
-  return Math.min(32, device, d.cfg?.max_current_a ?? 32);
-}
-
-const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, Math.round(x)));
+const ampsCap = (d: EvseCharger): number => capOf(d.view.info?.maxCurrentA, d.cfg?.max_current_a);
 
 /** Refuses inside the cooldown, else records the switch and returns how to take it back. */
 function claimSwitch(d: EvseCharger, what: string): () => void {
@@ -44,10 +38,9 @@ async function chargeStart(d: EvseCharger, args: ChargeStartArgs): Promise<unkno
   d.requireSession();
   const info = d.view.info;
   const cap = ampsCap(d);
-  const amps = clamp(args.max_amps ?? d.view.config.maxCurrentA ?? cap, MIN_AMPS, cap);
+  const { amps, clamped_from } = pickAmps(args.max_amps ?? d.view.config.maxCurrentA ?? cap, cap, args.max_amps === undefined ? "the configured max current" : "max_amps");
   const now = Date.now();
-  const at = args.start_at ? Date.parse(args.start_at) : now;
-  if (at - now > MAX_RESERVATION_MS) throw new CommandError(`reservation too far ahead: start_at must be within 24 h (got ${args.start_at})`);
+  const at = startAtMs(args.start_at, now);
   const reservation = at - now > RESERVATION_SLACK_MS;
   const three = info ? phasesOf(info.deviceType) === 3 : false;
   let lineId = three ? 2 : 1;
@@ -86,6 +79,7 @@ async function chargeStart(d: EvseCharger, args: ChargeStartArgs): Promise<unkno
     reserved: reservation && r.reservationResult === 1,
     start_at: new Date(reservation ? at : now).toISOString(),
     max_amps: r.maxCurrentA,
+    ...(clamped_from !== undefined && { clamped_from }),
     line_id: lineId,
     single_phase: chargeType === 11 || !three,
     max_duration_minutes: duration,
@@ -115,19 +109,21 @@ async function setNumber(d: EvseCharger, setting: NumericSetting, value: number,
   return got;
 }
 
-async function setMaxCurrent(d: EvseCharger, amps: number): Promise<unknown> {
+async function setMaxCurrent(d: EvseCharger, amps: number, clampedFrom?: number): Promise<unknown> {
   d.requireSession();
   const v = await setNumber(d, "maxCurrent", amps, "max current");
   d.publish();
   // Telestar units only use it for the next start; others apply it live (§5.10): never promise live.
-  return { max_current_a: v, applies_to: "next session (live only on units that honour it)" };
+  return { max_current_a: v, ...(clampedFrom !== undefined && { clamped_from: clampedFrom }), applies_to: "next session (live only on units that honour it)" };
 }
 
 export async function runSet(d: EvseCharger, cmd: SetCommand): Promise<unknown> {
+  // First: an "already …" answer from a status of an earlier session (or of a spoofer) would be a lie.
+  d.requireSession();
   const out: Record<string, unknown> = {};
   if (cmd.current_limit_a !== undefined) {
-    const cap = ampsCap(d);
-    out.current_limit = await setMaxCurrent(d, clamp(cmd.current_limit_a, MIN_AMPS, cap));
+    const { amps, clamped_from } = pickAmps(cmd.current_limit_a, ampsCap(d), "current_limit_a");
+    out.current_limit = await setMaxCurrent(d, amps, clamped_from);
   }
   if (cmd.enabled !== undefined) {
     const active = sessionActive(d.view);

@@ -4,6 +4,7 @@ import type { BridgeContext, Running } from "../../lib/protocol.ts";
 import { openUdp } from "../../lib/udp.ts";
 import { decodeEvsePacket, decoderStream, type EvseMessage, type Received } from "./codec.ts";
 import type { ChargerConfig, EvsemasterConfig } from "./config.ts";
+import { DiscoveryLimit } from "./discovery.ts";
 import { EvseCharger } from "./driver.ts";
 import { PasswordStore } from "./passwords.ts";
 
@@ -13,6 +14,7 @@ export async function startBridge(ctx: BridgeContext, cfg: EvsemasterConfig): Pr
   log.info("listening for EVSEMaster chargers", { bind: cfg.bind, port: sock.port, chargers_configured: cfg.charger.length, time_zone: cfg.time_zone });
   const configured = new Map<string, ChargerConfig>(cfg.charger.map((c) => [c.serial, c]));
   const chargers = new Map<string, EvseCharger>();
+  const discovery = new DiscoveryLimit(cfg.max_discovered, log);
   let badCount = 0;
   const env = {
     hub: ctx.hub,
@@ -39,7 +41,9 @@ export async function startBridge(ctx: BridgeContext, cfg: EvsemasterConfig): Pr
     let c = chargers.get(serial);
     if (!c) {
       const conf = configured.get(serial);
-      if (!conf && !cfg.discover) return;
+      // Unconfigured serials only from a beacon (what a charger without an app sends, §4.1 step 1),
+      // and only up to max_discovered: anything else would let one host create devices without end.
+      if (!conf && (!cfg.discover || r.message.type !== "beacon" || !discovery.admit(serial, Date.now()))) return;
       c = new EvseCharger(serial, conf, env);
       chargers.set(serial, c);
       log.info("discovered charger", { charger: serial, configured: conf !== undefined });
@@ -77,7 +81,15 @@ export async function startBridge(ctx: BridgeContext, cfg: EvsemasterConfig): Pr
       for (const c of chargers.values()) c.stop();
       await sock.close();
       await pump;
-      log.info("evsemaster stopped", { chargers: chargers.size, bad_datagrams: badCount, dropped_datagrams: sock.dropped });
+      let foreign = 0;
+      for (const c of chargers.values()) foreign += c.foreignDropped;
+      log.info("evsemaster stopped", {
+        chargers: chargers.size,
+        bad_datagrams: badCount,
+        dropped_datagrams: sock.dropped,
+        discovery_refused: discovery.refused,
+        foreign_datagrams: foreign,
+      });
     },
   };
 }

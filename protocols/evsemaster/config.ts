@@ -45,6 +45,8 @@ export const evsemasterSchema = z
     time_zone: zone.default(systemTimeZone()),
     /** Publish chargers that are not configured (status NOT_LOGGED_IN unless default_password is set). */
     discover: z.boolean().default(true),
+    /** At most this many unconfigured chargers are created (from beacons only); forged serials must not grow the hub forever. */
+    max_discovered: z.number().int().min(0).default(32),
     /** Tried on discovered chargers without their own entry. */
     default_password: pin.optional(),
     /** Shown in the OEM app's history for sessions the bridge starts/stops. */
@@ -60,7 +62,15 @@ export const evsemasterSchema = z
     relogin_max_s: z.number().positive().default(300),
     charger: z.array(chargerSchema).default([]),
   })
-  .strict();
+  .strict()
+  .superRefine((cfg, ctx) => {
+    // Two entries for one serial: which password or limit applies would depend on list order.
+    const seen = new Set<string>();
+    cfg.charger.forEach((c, i) => {
+      if (seen.has(c.serial)) ctx.addIssue({ code: "custom", path: ["charger", i, "serial"], message: `duplicate charger serial ${c.serial}` });
+      seen.add(c.serial);
+    });
+  });
 
 export type EvsemasterConfig = z.infer<typeof evsemasterSchema>;
 export type ChargerConfig = z.infer<typeof chargerSchema>;

@@ -10,6 +10,7 @@ import { runRequest, runSet } from "./actions.ts";
 import { fetchConfig } from "./fetch-config.ts";
 import { encodeApp, type AppMessage, type EvseMessage } from "./codec.ts";
 import type { ChargerConfig, EvsemasterConfig } from "./config.ts";
+import { EndpointGuard, type Endpoint } from "./endpoint.ts";
 import { passwordBytes } from "./frame.ts";
 import type { PasswordStore } from "./passwords.ts";
 import { Pending } from "./pending.ts";
@@ -37,7 +38,9 @@ export class EvseCharger implements ChargerDriver {
   private pin: string | undefined;
   /** Where the PIN came from: only one given by a `login` request is remembered, only a remembered one forgotten. */
   private pinSource: "config" | "remembered" | "default" | "request" | "none" = "none";
-  private endpoint: { address: string; port: number } | undefined;
+  private readonly guard = new EndpointGuard();
+  /** Where the pending RequestLogin went: only that host's LoginResponse / 0x0155 answers it. */
+  private loginSentTo: Endpoint | undefined;
   private loginState: LoginState = "none";
   private loginSentAt = 0;
   private loginRetried = false;
@@ -64,11 +67,16 @@ export class EvseCharger implements ChargerDriver {
     return this.env.settings;
   }
 
-  /** Sends an app datagram to the endpoint last seen for this serial (§1). */
+  get foreignDropped(): number {
+    return this.guard.dropped;
+  }
+
+  /** Sends an app datagram to the charger's endpoint (§1; learnt as EndpointGuard describes). */
   send(m: AppMessage): void {
-    if (!this.endpoint) return;
+    const to = this.guard.current;
+    if (!to) return;
     const pw = this.pin ? passwordBytes(this.pin) : new Uint8Array(6);
-    this.env.send(encodeApp(this.serial, pw, m), this.endpoint.address, this.endpoint.port);
+    this.env.send(encodeApp(this.serial, pw, m), to.address, to.port);
   }
 
   /** Sends and waits for the reply filed under `key`; refuses when there is no live session. */
@@ -87,14 +95,23 @@ export class EvseCharger implements ChargerDriver {
     if (this.loginState !== "in") throw new CommandError("not logged in (login in progress or backing off)");
   }
 
-  receive(m: EvseMessage, from: { address: string; port: number }, now: number): void {
-    this.endpoint = from;
+  receive(m: EvseMessage, from: Endpoint, now: number): void {
+    const pinned = this.loginState === "in" || this.loginState === "pending";
+    if (!this.guard.admit(from, m.type === "beacon", pinned)) {
+      // Debug only (any LAN host can send these); the count is in the detail document and the stop log.
+      this.log.debug("datagram from another host dropped while the session is bound to the charger", { from: `${from.address}:${from.port}`, endpoint: this.guard.text, type: m.type });
+      this.view.foreignDropped = this.guard.dropped;
+      return;
+    }
     this.lastRxAt = now;
-    this.view.endpoint = `${from.address}:${from.port}`;
+    this.view.endpoint = this.guard.text;
     if (!this.view.online) this.goOnline();
     this.handle?.seen();
     const reply = storeInView(this.view, m);
-    if (reply) this.answer(reply.key, reply.action, reply.value);
+    // Replies answer a waiting command only when they come from the host the command went to.
+    if (reply && this.guard.isPeer(from)) this.answer(reply.key, reply.action, reply.value);
+    // Acknowledgements belong to a session: none for a charger we are not logged in to (or leave alone).
+    const acking = this.loginState === "in" && !this.view.disabled;
     switch (m.type) {
       case "beacon":
       case "name":
@@ -104,25 +121,25 @@ export class EvseCharger implements ChargerDriver {
       case "loginResponse":
         this.updateMeta();
         // A LoginResponse we did not ask for may be another app's broadcast answer (§1): not ours.
-        if (this.loginState === "pending") this.loggedIn(now);
+        if (this.loginState === "pending" && this.fromLoginPeer(from)) this.loggedIn(now);
         break;
       case "passwordError":
-        this.onPasswordError(now);
+        this.onPasswordError(from, now);
         break;
       case "heading":
-        if (this.loginState === "in") {
+        if (acking) {
           this.send({ type: "headingResponse" });
           this.lastHeadingAnsweredAt = now;
         }
         break;
       case "status":
-        if (!m.polled) this.send({ type: "statusAck" });
+        if (acking && !m.polled) this.send({ type: "statusAck" });
         break;
       case "session":
-        if (m.pushed) this.send({ type: "sessionAck" });
+        if (acking && m.pushed) this.send({ type: "sessionAck" });
         break;
       case "chargeRecord":
-        this.send({ type: "recordAck", ack: { lineId: m.record.lineId, chargeId: m.record.chargeId, status: 0 } });
+        if (acking) this.send({ type: "recordAck", ack: { lineId: m.record.lineId, chargeId: m.record.chargeId, status: 0 } });
         break;
       case "unknown":
         this.log.debug("unhandled datagram", { command: `0x${m.command.toString(16)}`, bytes: m.payload.length });
@@ -147,7 +164,7 @@ export class EvseCharger implements ChargerDriver {
     if (this.loginState === "pending" && now - this.loginSentAt > s.login_timeout_s * 1000) {
       this.loginState = "none";
       this.pending.rejectKey("login", new CommandError(`timeout: no LoginResponse within ${s.login_timeout_s} s`));
-      // §4.1: retry once right away (endpoint re-learned from the next datagram), then back off.
+      // §4.1: retry once right away (the endpoint may be re-learnt from a beacon meanwhile), then back off.
       if (!this.loginRetried) {
         this.loginRetried = true;
         this.nextLoginAt = now;
@@ -172,7 +189,7 @@ export class EvseCharger implements ChargerDriver {
       this.pinSource = "request";
     }
     if (!this.pin) throw new CommandError("no password: give args.password or configure one");
-    if (!this.view.online || !this.endpoint) throw new CommandError("charger is offline");
+    if (!this.view.online || !this.guard.current) throw new CommandError("charger is offline");
     this.view.hasPassword = true;
     if (this.loginState === "in" && !password) return { logged_in: true };
     const done = this.pending.wait<unknown>("login", this.settings.login_timeout_s * 1000, "LoginResponse");
@@ -207,19 +224,32 @@ export class EvseCharger implements ChargerDriver {
   }
 
   /**
-   * Config answers echo the action (1 SET, 2 GET), so a refresh GET cannot satisfy a pending SET;
-   * a unit that echoes something else still answers the oldest asker.
+   * Config answers echo the action (1 SET, 2 GET), so a refresh GET cannot satisfy a pending SET
+   * (it would report the old value as the SET's result); only a unit that echoes something else
+   * answers the oldest asker of either kind.
    */
   private answer(key: string, action: number | undefined, value: unknown): void {
     if (action === undefined) this.pending.resolve(key, value);
-    else this.pending.resolve(`${key}:${action}`, value) || this.pending.resolve(`${key}:1`, value) || this.pending.resolve(`${key}:2`, value);
+    else if (action === 1 || action === 2) this.pending.resolve(`${key}:${action}`, value);
+    else this.pending.resolve(`${key}:1`, value) || this.pending.resolve(`${key}:2`, value);
+  }
+
+  private fromLoginPeer(from: Endpoint): boolean {
+    return this.loginSentTo !== undefined && this.loginSentTo.address === from.address;
+  }
+
+  /** Status and session from before this login (an earlier session, another app's, a spoofer's) decide nothing. */
+  private forgetState(): void {
+    this.view.status = null;
+    this.view.session = null;
   }
 
   private maybeLogin(now: number): void {
-    if (this.view.disabled || !this.pin || !this.endpoint || !this.view.online) return;
+    if (this.view.disabled || !this.pin || !this.guard.current || !this.view.online) return;
     if (this.loginState !== "none" || now < this.nextLoginAt) return;
     this.loginState = "pending";
     this.loginSentAt = now;
+    this.loginSentTo = { ...this.guard.current };
     this.log.debug("requesting login");
     this.send({ type: "requestLogin" });
   }
@@ -232,14 +262,16 @@ export class EvseCharger implements ChargerDriver {
     this.view.loginError = null;
     this.loggedInAt = now;
     this.lastHeadingAnsweredAt = now;
+    this.forgetState();
     this.configDueAt = now;
     this.log.info("logged in");
     if (this.pinSource === "request" && this.pin) this.env.passwords.remember(this.serial, this.pin);
     this.pending.resolve("login", true);
   }
 
-  private onPasswordError(now: number): void {
-    if (this.loginState === "pending") {
+  private onPasswordError(from: Endpoint, now: number): void {
+    // Only the charger itself may refuse our login or drop our session; anyone else is ignored.
+    if (this.loginState === "pending" && this.fromLoginPeer(from)) {
       this.loginState = "denied";
       this.view.loginError = "wrong password";
       // The PIN was changed in the OEM app since we learnt it: a stale one must not be tried at every start.
@@ -247,7 +279,7 @@ export class EvseCharger implements ChargerDriver {
       // Reported once; no automatic retries, since each try may kick the OEM app (§4.1).
       this.log.warn("login refused: wrong password; not retrying until a `login` request or a restart");
       this.pending.rejectKey("login", new CommandError("wrong password"));
-    } else if (this.loginState === "in") {
+    } else if (this.loginState === "in" && this.guard.isPeer(from)) {
       this.log.warn("session dropped by the charger (another app logged in?)", { retry_s: this.backoffS });
       this.loggedOut("session taken by another app");
       this.backOff(now);
@@ -266,6 +298,7 @@ export class EvseCharger implements ChargerDriver {
     this.view.loggedIn = false;
     this.loggedInAt = 0;
     this.configDueAt = Number.POSITIVE_INFINITY;
+    this.forgetState();
     this.pending.rejectAll(new CommandError(`not logged in: ${reason}`));
   }
 
@@ -304,6 +337,7 @@ export class EvseCharger implements ChargerDriver {
     this.view.loggedIn = false;
     this.loggedInAt = 0;
     this.configDueAt = Number.POSITIVE_INFINITY;
+    this.forgetState();
     this.pending.rejectAll(new CommandError("charger went offline"));
     this.publish(true);
     this.handle?.detach();

@@ -9,12 +9,13 @@ const pin = z.string().regex(/^\d{6}$/, "expected 6 digits");
 
 export const chargeStartArgs = z
   .object({
-    /** Clamped to 6 … min(32, device max, configured max); default: the charger's configured max current. */
+    /** Lowered to min(32, device max, configured max); below 6 refused; default: the charger's configured max current. */
     max_amps: z.number().int().optional(),
-    /** ISO 8601 time; more than 5 s ahead makes a reservation (at most 24 h ahead). */
+    /** ISO 8601 time; more than 5 s ahead makes a reservation (at most 24 h ahead); more than 5 min past is refused. */
     start_at: z.iso.datetime({ offset: true }).optional(),
     max_duration_minutes: z.number().int().min(1).max(65534).optional(),
-    max_energy_kwh: z.number().positive().max(655.34).optional(),
+    // Sent in 0.01 kWh steps, and 0 on the wire means "no limit": anything that would round to 0 is refused.
+    max_energy_kwh: z.number().min(0.01).max(655.34).optional(),
     /** Forced single phase; only on three-phase units that can do it. */
     single_phase: z.boolean().optional(),
     user_id: ascii16.optional(),

@@ -33,6 +33,8 @@ export class SimCharger {
   silent = false;
   /** Test hook: keep pushing status but no Heading, so the app's session-loss rule kicks in. */
   muteHeadings = false;
+  /** Test hook: answer a setting SET with a GET echo of the old value first (a late config-refresh answer). */
+  getEchoBeforeSet = false;
   private sock: UdpSocket | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private client: Endpoint | undefined;
@@ -181,6 +183,10 @@ export class SimCharger {
         return;
       }
       case "setting": {
+        if (this.getEchoBeforeSet && m.action === 1) {
+          const old = m.setting === "maxCurrent" ? st.maxCurrentA : st[m.setting];
+          this.emit({ type: "setting", setting: m.setting, action: 2, value: old }, to);
+        }
         let value: number;
         if (m.setting === "maxCurrent") value = m.action === 1 ? st.setMaxCurrent(m.value) : st.maxCurrentA;
         else {

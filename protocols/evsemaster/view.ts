@@ -30,6 +30,8 @@ export interface ChargerView {
   loginError: string | null;
   hasPassword: boolean;
   endpoint: string | null;
+  /** Datagrams for this serial from another host while the session was bound to the charger's address. */
+  foreignDropped: number;
   info: LoginInfo | null;
   version: VersionInfo | null;
   config: DeviceConfig;
@@ -41,7 +43,7 @@ export interface ChargerView {
 
 export function newView(serial: string, disabled: boolean, hasPassword: boolean, timeZone: string): ChargerView {
   return {
-    serial, online: false, loggedIn: false, disabled, loginError: null, hasPassword, endpoint: null, info: null, version: null,
+    serial, online: false, loggedIn: false, disabled, loginError: null, hasPassword, endpoint: null, foreignDropped: 0, info: null, version: null,
     config: { name: null, maxCurrentA: null, language: null, temperatureUnit: null, offlineCharge: null, fetchedAt: null },
     status: null, session: null, record: null, timeZone,
   };
@@ -195,6 +197,7 @@ export function detail(v: ChargerView): Record<string, unknown> {
     password_configured: v.hasPassword,
     disabled: v.disabled,
     endpoint: v.endpoint,
+    foreign_datagrams_dropped: v.foreignDropped,
     info: i && {
       brand: i.brand,
       model: i.model,
