@@ -16,7 +16,7 @@ type Payload = Record<string, unknown>;
 
 /** Bridge section on loopback; the compat base is unique per bridge so retained topics never mix. */
 const section = (port: number, compatBase: string) =>
-  [`listen = "127.0.0.1:${port}"`, `heartbeat_interval_s = ${HEARTBEAT_S}`, `ping_interval_s = ${HEARTBEAT_S}`, 'auth_policy = "accept_all"', `compat_base = "${compatBase}"`].join("\n");
+  [`listen = "127.0.0.1:${port}"`, `heartbeat_interval_s = ${HEARTBEAT_S}`, `ping_interval_s = ${HEARTBEAT_S}`, 'auth_policy = "accept_all"', `compat_base = "${compatBase}"`, "max_charge_points = 10000"].join("\n");
 
 const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split("\n")[0]!.slice(0, 120);
 

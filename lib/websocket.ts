@@ -2,6 +2,7 @@ import http, { type IncomingHttpHeaders, type IncomingMessage } from "node:http"
 import https from "node:https";
 import type { Duplex } from "node:stream";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
+import type { Logger } from "./log.ts";
 
 /** What the server knows about an upgrade request before deciding on it. */
 export interface UpgradeRequest {
@@ -46,6 +47,9 @@ export interface WsServerOptions<C> {
   maxPayload: number;
   /** Messages held for a slow consumer before the socket is closed (a flood must not grow memory). */
   maxQueued?: number;
+  /** Bytes we may have queued for a peer that does not read before the socket is closed (default 1 MiB). */
+  maxBufferedBytes?: number;
+  log?: Logger;
   decide(req: UpgradeRequest): UpgradeDecision<C> | Promise<UpgradeDecision<C>>;
   onConnection(conn: WsConnection, context: C): void;
 }
@@ -79,7 +83,15 @@ function rawToText(d: RawData): string {
   return Buffer.from(d instanceof ArrayBuffer ? new Uint8Array(d) : d).toString("utf8");
 }
 
-function wrap(ws: WebSocket, remote: string, opts: { pingIntervalMs: number; maxMissedPongs: number; maxQueued: number }): WsConnection {
+interface WrapOptions {
+  pingIntervalMs: number;
+  maxMissedPongs: number;
+  maxQueued: number;
+  maxBufferedBytes: number;
+  log?: Logger | undefined;
+}
+
+function wrap(ws: WebSocket, remote: string, opts: WrapOptions): WsConnection {
   let missed = 0;
   let readClosed = false;
   let queued = 0;
@@ -136,6 +148,12 @@ function wrap(ws: WebSocket, remote: string, opts: { pingIntervalMs: number; max
       ws.close();
     },
   }, { highWaterMark: 0 });
+  const close = (code = 1000, reason = "") => {
+    if (ws.readyState === WebSocket.CLOSED) return;
+    ws.close(code, reason);
+    // A peer that never completes the closing handshake must not keep the socket forever.
+    setTimeout(() => ws.terminate(), 2000).unref?.();
+  };
   return {
     protocol: ws.protocol,
     remote,
@@ -144,13 +162,13 @@ function wrap(ws: WebSocket, remote: string, opts: { pingIntervalMs: number; max
     send(text) {
       if (ws.readyState !== WebSocket.OPEN) throw new Error("websocket is not open");
       ws.send(text);
+      // A peer that sends but never reads would otherwise grow our send buffer without bound.
+      if (ws.bufferedAmount > opts.maxBufferedBytes) {
+        opts.log?.warn("websocket peer does not read its messages, closing", { remote, buffered_bytes: ws.bufferedAmount, limit: opts.maxBufferedBytes });
+        close(1008, "peer does not read");
+      }
     },
-    close(code = 1000, reason = "") {
-      if (ws.readyState === WebSocket.CLOSED) return;
-      ws.close(code, reason);
-      // A peer that never completes the closing handshake must not keep the socket forever.
-      setTimeout(() => ws.terminate(), 2000).unref?.();
-    },
+    close,
   };
 }
 
@@ -203,7 +221,7 @@ export function listenWebSocket<C>(opts: WsServerOptions<C>): Promise<WsServer> 
       chosen.set(req, decision.protocol ?? false);
       wss.handleUpgrade(req, socket, head, (ws) => {
         const remote = `${remoteAddress}:${req.socket.remotePort ?? 0}`;
-        opts.onConnection(wrap(ws, remote, { ...opts, maxQueued: opts.maxQueued ?? 1000 }), decision.context);
+        opts.onConnection(wrap(ws, remote, { ...opts, maxQueued: opts.maxQueued ?? 1000, maxBufferedBytes: opts.maxBufferedBytes ?? 1024 * 1024 }), decision.context);
       });
     })();
   });

@@ -6,6 +6,7 @@ import { listenWebSocket, type WsConnection, type WsServer } from "../../lib/web
 import { CompatLayer } from "./compat.ts";
 import type { OcppSection } from "./config.ts";
 import { Session } from "./driver.ts";
+import { IdentityBook } from "./identity.ts";
 import { NormalizedView } from "./normalize.ts";
 import { OcppStateStore } from "./persist.ts";
 import { makePolicy } from "./policy.ts";
@@ -37,6 +38,8 @@ export async function startCentralSystem(ctx: BridgeContext, cfg: OcppSection): 
     : undefined;
   compat?.start();
 
+  // Views are the charge points we remember; one is made on a session's first valid CALL, so a
+  // socket that connects and says nothing leaves no device behind.
   const viewFor = (identity: string): NormalizedView => {
     let v = views.get(identity);
     if (!v) {
@@ -54,6 +57,8 @@ export async function startCentralSystem(ctx: BridgeContext, cfg: OcppSection): 
     }
     return v;
   };
+  const book = new IdentityBook(cfg, { live: sessions, remembered: views });
+  for (const ids of book.configuredCollisions()) log.warn("configured identities share one MQTT topic segment; each will be refused while another is connected", { chargers: ids });
 
   // Failures are logged, never fatal: the charger works without them.
   const applyBootConfiguration = (s: Session) => {
@@ -66,13 +71,21 @@ export async function startCentralSystem(ctx: BridgeContext, cfg: OcppSection): 
 
   const onConnection = (conn: WsConnection, acc: Accepted) => {
     const slog = log.child({ charger: acc.identity });
+    // Two aliases can both pass the door while neither is live yet.
+    const other = book.conflict(acc.identity);
+    if (other !== undefined) {
+      slog.warn("ocpp connection refused after the handshake: identity collides in MQTT topics", { other, remote: conn.remote });
+      conn.close(1008, "identity collides with another charge point");
+      return;
+    }
     const old = sessions.get(acc.identity);
     if (old) {
       slog.info("new connection replaces the old session", { old: old.remote, remote: conn.remote });
       sessions.delete(acc.identity);
       old.close(1000, "replaced by a new connection", "session_cancelled");
     }
-    const view = viewFor(acc.identity);
+    // A charger we already know is back at once; a new one only once it has said something valid.
+    let announced = views.has(acc.identity);
     const session: Session = new Session({
       identity: acc.identity,
       conn,
@@ -84,8 +97,12 @@ export async function startCentralSystem(ctx: BridgeContext, cfg: OcppSection): 
       chargingEnabled: () => enabled(acc.identity),
       onEvent: (s, ev) => {
         if (sessions.get(s.identity) !== s) return;
+        if (!announced) {
+          announced = true;
+          compat?.onConnected(s.identity);
+        }
         compat?.onEvent(s.identity, ev);
-        view.onEvent(ev);
+        viewFor(s.identity).onEvent(ev);
         // After the BootNotification reply has gone out: a charger is not "accepted" before it.
         if (ev.action === "BootNotification") setTimeout(() => applyBootConfiguration(s), 0);
       },
@@ -94,17 +111,22 @@ export async function startCentralSystem(ctx: BridgeContext, cfg: OcppSection): 
         // A replaced session must not mark its successor offline.
         if (reason !== "session_cancelled" && sessions.get(s.identity) === s) {
           sessions.delete(s.identity);
-          view.detach();
-          compat?.onDisconnected(s.identity, reason);
-        } else if (reason === "session_cancelled") {
+          if (announced) {
+            views.get(s.identity)?.detach();
+            compat?.onDisconnected(s.identity, reason);
+          }
+        } else if (reason === "session_cancelled" && sessions.has(s.identity) && views.has(s.identity)) {
+          // Only while the successor is live: after it has gone, its own reason is the true one.
           compat?.onReplaced(s.identity);
         }
       },
     });
     sessions.set(acc.identity, session);
     slog.info("charge point connected", { remote: conn.remote, subprotocol: conn.protocol || "(none, taken as ocpp1.6)", lenient: acc.lenient });
-    view.attach();
-    compat?.onConnected(acc.identity);
+    if (announced) {
+      views.get(acc.identity)?.attach();
+      compat?.onConnected(acc.identity);
+    }
     const p = session.run().catch((err) => slog.error("session failed", { error: String(err) }));
     running.add(p);
     void p.finally(() => running.delete(p));
@@ -120,7 +142,8 @@ export async function startCentralSystem(ctx: BridgeContext, cfg: OcppSection): 
     pingIntervalMs: cfg.ping_interval_s * 1000,
     maxMissedPongs: cfg.ping_misses,
     maxPayload: cfg.max_message_bytes * 4,
-    decide: makeDecider(cfg, log),
+    decide: makeDecider(cfg, log, book),
+    log,
     onConnection,
   });
   log.info("ocpp central system listening", { url: `${server.secure ? "wss" : "ws"}://${listen.host}:${server.port}${cfg.path_prefix ? "/" + cfg.path_prefix.replace(/^\/+/, "") : ""}/<identity>` });

@@ -65,7 +65,8 @@ export function decodeFrame(text: string): Decoded {
   const [type, id] = v;
   if (typeof type !== "number") return bad("message type id is not a number", text);
   if (typeof id !== "string" || id.length === 0) return bad("unique id is not a non-empty string", text, undefined, type);
-  if (id.length > MAX_ID_LENGTH) return bad(`unique id longer than ${MAX_ID_LENGTH} characters`, text, undefined, type);
+  // The id is kept so a CALL still gets its CALLERROR: a silent drop leaves the charger waiting.
+  if (id.length > MAX_ID_LENGTH) return bad(`unique id longer than ${MAX_ID_LENGTH} characters`, text, id, type);
   switch (type) {
     case CALL: {
       if (v.length !== 4) return bad(`CALL must have 4 elements, got ${v.length}`, text, id, type);

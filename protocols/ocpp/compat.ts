@@ -10,6 +10,7 @@ import { type CpEvent, nowUtc, type Session } from "./driver.ts";
 import { type CmdErrorBody, type CmdResponse, compatCommandSchema } from "./messages.ts";
 import { compatPairs, samplesOf } from "./meter.ts";
 import { parseOnOff } from "./policy.ts";
+import { guardProfiles } from "./profile-guard.ts";
 import { CallError, CallTimeoutError, InvalidArgsError } from "./rpc.ts";
 
 export interface CompatRouter {
@@ -39,15 +40,16 @@ export class CompatLayer {
 
   /** F1: exactly one `/` between base and identity. */
   baseFor(identity: string): string {
-    const own = this.cfg.chargers[identity]?.compat_base;
+    const own = Object.hasOwn(this.cfg.chargers, identity) ? this.cfg.chargers[identity]?.compat_base : undefined;
     if (own) return own.replace(/\/+$/, "");
     return this.cfg.compat_append_identity ? `${this.root}/${sanitizeSegment(identity)}` : this.root;
   }
 
   start(): void {
-    const filters = new Set<string>([this.cfg.compat_append_identity ? `${this.root}/+/cmd/#` : `${this.root}/cmd/#`]);
-    for (const c of Object.values(this.cfg.chargers)) if (c.compat_base) filters.add(`${c.compat_base.replace(/\/+$/, "")}/cmd/#`);
-    for (const f of filters) this.mqtt.subscribe(f, (topic, payload) => void this.onCommand(topic, payload));
+    const filters = [this.cfg.compat_append_identity ? `${this.root}/+/cmd/#` : `${this.root}/cmd/#`];
+    for (const c of Object.values(this.cfg.chargers)) if (c.compat_base) filters.push(`${c.compat_base.replace(/\/+$/, "")}/cmd/#`);
+    // Every matching subscription delivers the message once more: one command must run once.
+    for (const f of withoutCovered(filters)) this.mqtt.subscribe(f, (topic, payload) => void this.onCommand(topic, payload));
     // F9: heartbeat goes OFF after two intervals of silence, not only on disconnect.
     const limitMs = 2 * this.cfg.heartbeat_interval_s * 1000;
     this.watchdog = setInterval(() => {
@@ -211,7 +213,8 @@ export class CompatLayer {
     const identity = this.identityFor(base);
     try {
       const result = await this.execute(identity, action, args);
-      if (action !== "charging_enabled") this.publishResult(base, result);
+      // `clamped` is ours, not the charger's: cmd_response only, cmd_result keeps the charger's fields.
+      if (action !== "charging_enabled") this.publishResult(base, withoutKey(result, "clamped"));
       this.respond(base, withId({ action, status: "ok", result }, id));
     } catch (err) {
       const e = errorBody(err);
@@ -242,8 +245,11 @@ export class CompatLayer {
     const session = identity ? this.router.session(identity) : undefined;
     if (!session) throw new CommandError(`charge point ${identity ?? "(unknown)"} is not connected`);
     const camel = resolved.snake ? convertKeys(args ?? {}, snakeToCamel) : (args ?? {});
-    const reply = await session.callRaw(resolved.action, camel as Record<string, unknown>);
-    return convertKeys(reply, camelToSnake) as Record<string, unknown>;
+    const { payload, clamped } = guardProfiles(resolved.action, camel as Record<string, unknown>, this.cfg);
+    if (clamped.length > 0) this.log.warn("charging profile limits clamped", { charger: identity, action, clamped });
+    const reply = await session.callRaw(resolved.action, payload);
+    const result = convertKeys(reply, camelToSnake) as Record<string, unknown>;
+    return clamped.length > 0 ? { ...result, clamped } : result;
   }
 
   /** F7: one retained topic per present field; lists and objects as compact JSON. */
@@ -268,6 +274,29 @@ const FIRST = ["charge_point_vendor", "charge_point_model"];
 function rank(k: string): number {
   const i = FIRST.indexOf(k);
   return i < 0 ? FIRST.length : i;
+}
+
+function withoutKey(r: Record<string, unknown>, key: string): Record<string, unknown> {
+  const { [key]: _drop, ...rest } = r;
+  return rest;
+}
+
+/** Whether every topic matching filter `b` also matches filter `a`. */
+export function filterCovers(a: string, b: string): boolean {
+  const fa = a.split("/");
+  const fb = b.split("/");
+  for (let i = 0; i < fa.length; i++) {
+    if (fa[i] === "#") return true;
+    if (i >= fb.length || fb[i] === "#") return false;
+    if (fa[i] !== "+" && (fb[i] === "+" || fa[i] !== fb[i])) return false;
+  }
+  return fa.length === fb.length;
+}
+
+/** The filters minus duplicates and those another one already covers. */
+export function withoutCovered(filters: string[]): string[] {
+  const unique = [...new Set(filters)];
+  return unique.filter((f, i) => !unique.some((g, j) => j !== i && filterCovers(g, f) && (!filterCovers(f, g) || j < i)));
 }
 
 function withId(doc: CmdResponse, id: string | number | undefined): CmdResponse {

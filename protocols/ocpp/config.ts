@@ -30,6 +30,10 @@ export const ocppSectionSchema = z
     require_auth: z.boolean().default(false),
     /** Identities allowed to connect; empty = any. */
     allowed: z.array(z.string().min(1)).default([]),
+    /** With `allowed` empty: distinct identities remembered at most; further new ones get HTTP 503. */
+    max_charge_points: z.number().int().min(1).default(1000),
+    /** Highest connectorId accepted from a charger; higher ones get CALLERROR and create nothing. */
+    max_connectors: z.number().int().min(1).default(8),
     chargers: z.record(z.string(), charger).default({}),
     heartbeat_interval_s: z.number().int().min(1).default(60),
     /** 1.6 configuration keys sent with ChangeConfiguration after every BootNotification (e.g. WebSocketPingInterval). */
@@ -46,9 +50,11 @@ export const ocppSectionSchema = z
     /** Value of charging_enabled for a charger never switched (ocpp2mqtt: OFF). */
     charging_enabled_default: z.boolean().default(false),
     data_transfer_status: z.enum(["Accepted", "Rejected", "UnknownMessageId", "UnknownVendorId"]).default("Accepted"),
-    /** `current_limit_a` on /set is clamped to these (A) before SetChargingProfile. */
+    /** Charging limits in A: above max is clamped, below min refused (/set and raw charging profiles). */
     min_current_a: z.number().min(0).default(6),
     max_current_a: z.number().positive().default(32),
+    /** Highest limit of a "W" charging profile sent via /request or compat cmd; 0 refuses W profiles. */
+    max_power_w: z.number().min(0).default(0),
     /** Minimum seconds between `enabled` flips (ChangeAvailability) per connector; refusals get an error reply. */
     switch_min_interval_s: z.number().min(0).default(30),
     /** SetChargingProfile for `current_limit_a` on the normalized /set. */

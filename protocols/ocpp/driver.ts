@@ -5,7 +5,7 @@ import { frameStream } from "./codec.ts";
 import type { OcppSection } from "./config.ts";
 import type { OcppStateStore } from "./persist.ts";
 import type { AuthPolicy } from "./policy.ts";
-import { RpcPeer } from "./rpc.ts";
+import { RpcError, RpcPeer } from "./rpc.ts";
 import type { CpAction, CpRequest, CpResponse, CsAction, CsRequest, CsResponse } from "./schemas.ts";
 
 /** A handled CALL from the charger together with our reply; consumers publish from it. */
@@ -67,7 +67,8 @@ export class Session {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        this.rpc.receive(value);
+        const room = this.rpc.receive(value);
+        if (room) await room;
       }
     } catch (err) {
       this.closeReason ??= "connection_error";
@@ -111,6 +112,14 @@ export class Session {
   private handle(action: CpAction, payload: Record<string, unknown>): Record<string, unknown> {
     const { cfg, policy, store } = this.deps;
     const enabled = this.deps.chargingEnabled();
+    // Each connector becomes a device in the hub: an invented connectorId must create nothing.
+    if (action === "StatusNotification" || action === "MeterValues" || action === "StartTransaction") {
+      const n = (payload as { connectorId: number }).connectorId;
+      if (n > cfg.max_connectors) {
+        this.deps.log.warn("connectorId above max_connectors refused", { action, connector: n, max_connectors: cfg.max_connectors });
+        throw new RpcError("PropertyConstraintViolation", `connectorId ${n} is above max_connectors ${cfg.max_connectors}`);
+      }
+    }
     switch (action) {
       case "BootNotification": {
         const response = { status: "Accepted" as const, currentTime: nowUtc(), interval: cfg.heartbeat_interval_s };

@@ -10,9 +10,12 @@ export interface Sample {
   phase: string | undefined;
 }
 
-/** 1.6 defaults: an absent measurand is the import energy register (F3, TV11). */
+/**
+ * 1.6 defaults: an absent measurand is the import energy register (F3, TV11). Blank values are
+ * dropped: Number("") is 0, and a reading nobody took must not be published as one.
+ */
 export function samplesOf(entry: MeterValue): Sample[] {
-  return entry.sampledValue.map((s) => ({
+  return entry.sampledValue.filter((s) => s.value.trim() !== "").map((s) => ({
     measurand: s.measurand ?? "Energy.Active.Import.Register",
     value: s.value,
     num: Number(s.value),
@@ -77,17 +80,18 @@ export function compatPairs(samples: Sample[]): [string, string][] {
   return out;
 }
 
+/** Units compared case-insensitively: chargers send "kwh", "KW" and the like. */
 function scale(s: Sample): number {
-  switch (s.unit) {
-    case "kWh":
-    case "kW":
+  switch (s.unit?.toLowerCase()) {
+    case "kwh":
+    case "kw":
     case "kvarh":
     case "kvar":
-    case "kVA":
+    case "kva":
       return s.num * 1000;
-    case "K":
+    case "k":
       return s.num - 273.15;
-    case "Fahrenheit":
+    case "fahrenheit":
       return ((s.num - 32) * 5) / 9;
     default:
       return s.num;

@@ -12,6 +12,8 @@ import type { OcppSection } from "./config.ts";
 import type { CpEvent, Session } from "./driver.ts";
 import { normalizedFrom, samplesOf } from "./meter.ts";
 import { parseOnOff } from "./policy.ts";
+import { guardProfiles } from "./profile-guard.ts";
+import { CallTimeoutError } from "./rpc.ts";
 
 export function mapStatus(s: string): ChargerStatus {
   switch (s) {
@@ -59,32 +61,37 @@ export class NormalizedView {
   private lastEnabled = new Map<number, boolean>();
   private connectors = new Map<number, ConnectorState>();
   private meta: ChargerMeta;
+  private attached = false;
 
   constructor(private deps: ViewDeps) {
     this.meta = { protocol: "ocpp", name: deps.identity };
   }
 
   attach(): void {
+    this.attached = true;
     this.handles.set(1, this.deps.hub.attach(this.deps.identity, this.meta, this.driverFor(0)));
     for (const n of this.connectors.keys()) if (n >= 2) this.ensure(n, true);
   }
 
   detach(): void {
+    this.attached = false;
     for (const h of this.handles.values()) h.detach();
   }
 
+  /** The hub entry appears with the first valid CALL (normally the BootNotification), not on connect. */
   onEvent(ev: CpEvent): void {
-    switch (ev.action) {
-      case "BootNotification": {
-        const r = ev.request;
-        const meta: ChargerMeta = { protocol: "ocpp", name: this.deps.identity, manufacturer: r.chargePointVendor, model: r.chargePointModel, sw_version: r.firmwareVersion };
-        if (JSON.stringify(meta) !== JSON.stringify(this.meta)) {
-          this.meta = meta;
-          this.attach();
-        }
-        this.seen(0);
-        return;
+    if (ev.action === "BootNotification") {
+      const r = ev.request;
+      const meta: ChargerMeta = { protocol: "ocpp", name: this.deps.identity, manufacturer: r.chargePointVendor, model: r.chargePointModel, sw_version: r.firmwareVersion };
+      if (!this.attached || JSON.stringify(meta) !== JSON.stringify(this.meta)) {
+        this.meta = meta;
+        this.attach();
       }
+      this.seen(0);
+      return;
+    }
+    if (!this.attached) this.attach();
+    switch (ev.action) {
       case "StatusNotification": {
         const r = ev.request;
         const c = this.conn(r.connectorId);
@@ -196,19 +203,41 @@ export class NormalizedView {
         if (cmd.enabled !== undefined) {
           let limiter = this.limiters.get(connectorId);
           if (!limiter) this.limiters.set(connectorId, (limiter = new SwitchLimiter(this.deps.cfg.switch_min_interval_s * 1000)));
-          const changes = this.lastEnabled.get(connectorId) !== cmd.enabled;
+          const before = this.lastEnabled.get(connectorId);
+          const changes = before !== cmd.enabled;
           const refusal = changes ? limiter.refusal(cmd.enabled ? "enabling" : "disabling") : undefined;
           if (refusal) throw new CommandError(refusal);
-          const r = await s.call("ChangeAvailability", { connectorId, type: cmd.enabled ? "Operative" : "Inoperative" });
-          if (r.status === "Rejected") throw new CommandError("charger rejected ChangeAvailability");
-          if (changes) limiter.record();
+          // Claimed before the await: several /set arriving together must not all see a free slot.
+          const undo = changes ? limiter.record() : () => {};
           this.lastEnabled.set(connectorId, cmd.enabled);
+          const giveBack = () => {
+            undo();
+            if (this.lastEnabled.get(connectorId) !== cmd.enabled) return;
+            if (before === undefined) this.lastEnabled.delete(connectorId);
+            else this.lastEnabled.set(connectorId, before);
+          };
+          let r: { status: string };
+          try {
+            r = await s.call("ChangeAvailability", { connectorId, type: cmd.enabled ? "Operative" : "Inoperative" });
+          } catch (err) {
+            // After a timeout the charger may well have switched: the claim stands.
+            if (!(err instanceof CallTimeoutError)) giveBack();
+            throw err;
+          }
+          if (r.status === "Rejected") {
+            giveBack();
+            throw new CommandError("charger rejected ChangeAvailability");
+          }
           this.update(target, { enabled: cmd.enabled });
           result.enabled = r.status;
         }
         if (cmd.current_limit_a !== undefined) {
           const { min_current_a: min, max_current_a: max } = this.deps.cfg;
-          const limit = Math.min(max, Math.max(min, Math.round(cmd.current_limit_a * 10) / 10));
+          // Rounded down to the profile's 0.1 A resolution: never more than was asked.
+          const rounded = Math.floor(cmd.current_limit_a * 10) / 10;
+          // Raising a limit would give more current than was asked for: only lowering is safe. 0 A pauses.
+          if (rounded !== 0 && rounded < min) throw new CommandError(`current_limit_a ${cmd.current_limit_a} A is below the minimum ${min} A; use 0 to pause or enabled:false to stop`);
+          const limit = Math.min(max, rounded);
           if (limit !== cmd.current_limit_a) result.clamped_from = cmd.current_limit_a;
           const running = this.connectors.get(target)?.transactionId;
           const applied = await applyCurrentLimit(s, this.deps.cfg, connectorId, limit, running);
@@ -227,8 +256,10 @@ export class NormalizedView {
         }
         const resolved = resolveAction(action);
         if (!resolved) throw new CommandError(`unknown OCPP 1.6 action "${action}"`);
-        const payload = resolved.snake ? (convertKeys(args, snakeToCamel) as Record<string, unknown>) : args;
-        const result = await this.live().callRaw(resolved.action, payload);
+        const camel = resolved.snake ? (convertKeys(args, snakeToCamel) as Record<string, unknown>) : args;
+        const { payload, clamped } = guardProfiles(resolved.action, camel, this.deps.cfg);
+        const reply = await this.live().callRaw(resolved.action, payload);
+        const result = clamped.length > 0 ? { ...reply, clamped } : reply;
         return resolved.snake ? convertKeys(result, camelToSnake) : result;
       },
     };

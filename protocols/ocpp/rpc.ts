@@ -77,8 +77,13 @@ interface Pending extends Outbound {
   timer: ReturnType<typeof setTimeout>;
 }
 
+/** Charger CALLs handled at once; further frames wait unread, so the socket's own limits apply. */
+export const MAX_INBOUND_IN_PROGRESS = 4;
+
 export class RpcPeer {
   private queue: Outbound[] = [];
+  private inProgress = 0;
+  private roomWaiters: (() => void)[] = [];
   private pending: Pending | undefined;
   private badInARow = 0;
   private closed = false;
@@ -86,8 +91,13 @@ export class RpcPeer {
 
   constructor(private opts: RpcOptions) {}
 
-  receive(d: Decoded): void {
-    if (this.closed) return;
+  /**
+   * Takes one frame. While MAX_INBOUND_IN_PROGRESS charger CALLs are in progress it returns a
+   * promise that resolves when one finishes: the reader must wait for it before reading on.
+   * (Handlers must therefore never wait for a reply from the charger themselves.)
+   */
+  receive(d: Decoded): Promise<void> | undefined {
+    if (this.closed) return undefined;
     if (!d.ok) {
       this.opts.log.warn("bad OCPP frame", { reason: d.bad.reason, frame: d.bad.raw });
       // A malformed CALL with a readable id can still be answered; anything else cannot (§2.4).
@@ -95,18 +105,22 @@ export class RpcPeer {
         this.reply({ type: CALLERROR, id: d.bad.id, code: "FormationViolation", description: d.bad.reason, details: {} });
       }
       this.countBad();
-      return;
+      return undefined;
     }
     const f = d.frame;
     if (f.type === CALL) {
-      void this.onCall(f.id, f.action, f.payload);
-      return;
+      this.inProgress++;
+      void this.onCall(f.id, f.action, f.payload).finally(() => {
+        this.inProgress--;
+        this.roomWaiters.shift()?.();
+      });
+      return this.inProgress >= MAX_INBOUND_IN_PROGRESS ? new Promise((resolve) => this.roomWaiters.push(resolve)) : undefined;
     }
     const p = this.pending;
     if (!p || p.id !== f.id) {
       this.opts.log.warn("reply to no outstanding CALL ignored", { id: f.id });
       this.countBad();
-      return;
+      return undefined;
     }
     this.badInARow = 0;
     clearTimeout(p.timer);
@@ -119,6 +133,7 @@ export class RpcPeer {
       p.reject(new CallError(f.code, f.description, f.details));
     }
     this.pump();
+    return undefined;
   }
 
   /** Queues a CALL to the charger; resolves with its validated reply. */
@@ -150,6 +165,7 @@ export class RpcPeer {
       this.pending = undefined;
     }
     for (const q of this.queue.splice(0)) q.reject(err);
+    for (const w of this.roomWaiters.splice(0)) w();
   }
 
   private pump(): void {

@@ -1,8 +1,9 @@
-/** Who may open an OCPP session: identity (§1.1), subprotocol (§1.2), Basic auth and allow-list (§1.3). */
+/** Who may open an OCPP session: identity (§1.1), subprotocol (§1.2), Basic auth and allow-list (§1.3), aliases and capacity. */
 import { timingSafeEqual } from "node:crypto";
 import type { Logger } from "../../lib/log.ts";
 import type { UpgradeDecision, UpgradeRequest } from "../../lib/websocket.ts";
 import type { OcppSection } from "./config.ts";
+import { type IdentityBook, identityProblem } from "./identity.ts";
 
 export interface Accepted {
   identity: string;
@@ -56,7 +57,7 @@ function prefixMatches(path: string, prefix: string): boolean {
   return path === p || path.startsWith(p.endsWith("/") ? p : p + "/") || path.startsWith(p + "?");
 }
 
-export function makeDecider(cfg: OcppSection, log: Logger): (req: UpgradeRequest) => UpgradeDecision<Accepted> {
+export function makeDecider(cfg: OcppSection, log: Logger, book: IdentityBook): (req: UpgradeRequest) => UpgradeDecision<Accepted> {
   const allowed = new Set(cfg.allowed);
   return (req) => {
     const refuse = (status: number, reason: string, fields: Record<string, unknown> = {}): UpgradeDecision<Accepted> => {
@@ -73,16 +74,22 @@ export function makeDecider(cfg: OcppSection, log: Logger): (req: UpgradeRequest
       req.remoteAddress,
     );
     if (fallback) log.warn("charge point sent no identity in its URL, using the remote address", { charger: identity, path: req.path });
+    const problem = identityProblem(identity);
+    // JSON.stringify shows control characters and spaces in the log instead of hiding them.
+    if (problem) return refuse(400, problem, { charger: JSON.stringify(identity.slice(0, 100)) });
     const protocol = chooseSubprotocol(req.offered, cfg.subprotocols, cfg.accept_no_subprotocol);
     if (protocol === undefined) {
       return refuse(400, `no supported subprotocol; expected one of ${cfg.subprotocols.join(", ")}`, { charger: identity, offered: req.offered.join(",") });
     }
     if (allowed.size > 0 && !allowed.has(identity)) return refuse(404, "unknown charge point", { charger: identity });
-    const own = cfg.chargers[identity];
+    const own = Object.hasOwn(cfg.chargers, identity) ? cfg.chargers[identity] : undefined;
     if (own?.password !== undefined || cfg.require_auth) {
       if (own?.password === undefined) return refuse(401, "no credentials configured for this charge point", { charger: identity });
       if (!checkBasicAuth(req.headers.authorization, identity, own.password)) return refuse(401, "bad credentials", { charger: identity });
     }
+    const other = book.conflict(identity);
+    if (other !== undefined) return refuse(409, `identity collides with charge point "${other}" in MQTT topics`, { charger: identity, other });
+    if (book.full(identity)) return refuse(503, `too many charge points (max_charge_points ${cfg.max_charge_points})`, { charger: identity });
     return { accept: true, protocol, context: { identity, protocol: protocol ?? "ocpp1.6", lenient: own?.lenient ?? cfg.lenient } };
   };
 }

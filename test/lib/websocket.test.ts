@@ -2,6 +2,7 @@
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import net from "node:net";
 import { WebSocket } from "ws";
+import { silentLogger } from "../../lib/log.ts";
 import { listenWebSocket, type UpgradeRequest, type WsConnection, type WsServer } from "../../lib/websocket.ts";
 
 setDefaultTimeout(15_000);
@@ -111,4 +112,43 @@ test("send() after close throws; close() is idempotent", async () => {
   expect((await conn!.closed).code).toBe(1000);
   expect(() => conn!.send("x")).toThrow();
   ws.terminate();
+});
+
+test("a peer that never reads is closed with 1008 once our send buffer passes maxBufferedBytes", async () => {
+  let conn: WsConnection | undefined;
+  const warnings: string[] = [];
+  const log = { ...silentLogger, warn: (msg: string) => void warnings.push(msg), child: () => log };
+  server = await listenWebSocket<null>({
+    host: "127.0.0.1",
+    port: 0,
+    pingIntervalMs: 0,
+    maxMissedPongs: 1,
+    maxPayload: 1024,
+    maxBufferedBytes: 1024 * 1024,
+    log,
+    decide: () => ({ accept: true, protocol: null, context: null }),
+    onConnection: (c) => {
+      conn = c;
+    },
+  });
+  // Handshake by hand, then stop reading: the kernel buffers fill, then ours would grow without end.
+  const sock = net.connect(server.port, "127.0.0.1");
+  sock.on("error", () => {});
+  sock.write(`GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  await new Promise((r) => sock.once("data", r));
+  sock.pause();
+  await new Promise((r) => setTimeout(r, 50));
+  const chunk = "x".repeat(64 * 1024);
+  let sent = 0;
+  try {
+    // 64 MiB is far more than loopback buffers hold; the guard must trip long before.
+    for (; sent < 1024; sent++) conn!.send(chunk);
+  } catch {
+    // closing: send() throws once the socket is no longer open
+  }
+  expect(sent).toBeLessThan(1024);
+  expect(warnings).toContain("websocket peer does not read its messages, closing");
+  // 1008 was sent, but a peer that reads nothing never answers it: the socket is then cut (1006).
+  expect([1006, 1008]).toContain((await conn!.closed).code);
+  sock.destroy();
 });

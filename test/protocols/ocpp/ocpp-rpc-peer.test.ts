@@ -1,4 +1,5 @@
-// An independent OCPP implementation (ocpp-rpc, strict schema validation on its side) as the charge point.
+// An independent OCPP implementation (ocpp-rpc, strict schema validation on its side) as the charge point;
+// its identity "RPC:1" travels percent-encoded (%3A) in the URL.
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { RPCClient } from "ocpp-rpc";
 import type { NormalizedState } from "../../../lib/normalized.ts";
@@ -15,7 +16,7 @@ let probe: MqttProbe;
 
 beforeAll(async () => {
   broker = await Mosquitto.start();
-  bridge = await startOcpp(broker.url, { chargers: { "RPC 1": { password: "k3y" } }, authorized_tags: ["TAG1"], charging_enabled_default: true });
+  bridge = await startOcpp(broker.url, { chargers: { "RPC:1": { password: "k3y" } }, authorized_tags: ["TAG1"], charging_enabled_default: true });
   probe = await MqttProbe.connect(broker.url, [`${bridge.base}/#`, "ocpp/#"]);
 });
 
@@ -28,7 +29,7 @@ afterAll(async () => {
 test("ocpp-rpc RPCClient in strict mode runs a whole session against the bridge", async () => {
   const client = new RPCClient({
     endpoint: bridge.url("/ocpp"),
-    identity: "RPC 1",
+    identity: "RPC:1",
     password: "k3y",
     protocols: ["ocpp1.6"],
     strictMode: true,
@@ -68,7 +69,7 @@ test("ocpp-rpc RPCClient in strict mode runs a whole session against the bridge"
       transactionId: start.transactionId,
       meterValue: [{ timestamp: new Date().toISOString(), sampledValue: [{ value: "1.5", measurand: "Energy.Active.Import.Register", unit: "kWh" }, { value: "3.7", measurand: "Power.Active.Import", unit: "kW" }] }],
     });
-    const s = await probe.waitJson<NormalizedState>(`${bridge.base}/RPC_1`, (x) => x.energy_total_wh === 1500, 5000, since);
+    const s = await probe.waitJson<NormalizedState>(`${bridge.base}/RPC:1`, (x) => x.energy_total_wh === 1500, 5000, since);
     expect(s.status).toBe("charging");
     expect(s.power_w).toBe(3700);
     expect(s.energy_session_wh).toBe(1000);
@@ -76,12 +77,12 @@ test("ocpp-rpc RPCClient in strict mode runs a whole session against the bridge"
     expect(await client.call("DataTransfer", { vendorId: "x" })).toEqual({ status: "Accepted" });
     expect(await client.call("StopTransaction", { transactionId: start.transactionId, meterStop: 1600, timestamp: new Date().toISOString() })).toEqual({ idTagInfo: { status: "Accepted" } });
     // Commands from both MQTT layouts reach it; its strict validator accepted our CALLs.
-    await probe.publish(`${bridge.base}/RPC_1/set`, { transaction: "p1", enabled: false });
-    const r = await probe.waitJson<{ transaction?: string; id?: string | number; status: string }>(`${bridge.base}/RPC_1/response`, (x) => x.transaction === "p1", 5000, since);
+    await probe.publish(`${bridge.base}/RPC:1/set`, { transaction: "p1", enabled: false });
+    const r = await probe.waitJson<{ transaction?: string; id?: string | number; status: string }>(`${bridge.base}/RPC:1/response`, (x) => x.transaction === "p1", 5000, since);
     expect(r.status).toBe("ok");
     expect(seen).toEqual(['ChangeAvailability {"connectorId":0,"type":"Inoperative"}']);
-    await probe.publish("ocpp/RPC_1/cmd", { action: "get_configuration", args: {} });
-    await probe.wait("ocpp/RPC_1/cmd_result/configuration_key", (m) => m.text.includes("HeartbeatInterval"), 5000, since);
+    await probe.publish("ocpp/RPC:1/cmd", { action: "get_configuration", args: {} });
+    await probe.wait("ocpp/RPC:1/cmd_result/configuration_key", (m) => m.text.includes("HeartbeatInterval"), 5000, since);
   } finally {
     await client.close({ force: true });
   }

@@ -9,6 +9,7 @@ import { camelToSnake, convertKeys, resolveAction, snakeToCamel } from "../../..
 import { ocppSectionSchema } from "../../../protocols/ocpp/config.ts";
 import { ocppEnvAliases } from "../../../protocols/ocpp/env-aliases.ts";
 import { aggregate, compatPairs, normalizedFrom, samplesOf } from "../../../protocols/ocpp/meter.ts";
+import { IdentityBook } from "../../../protocols/ocpp/identity.ts";
 import { mapStatus } from "../../../protocols/ocpp/normalize.ts";
 import { OcppStateStore } from "../../../protocols/ocpp/persist.ts";
 import { makePolicy, parseOnOff } from "../../../protocols/ocpp/policy.ts";
@@ -142,7 +143,8 @@ describe("accepting connections", () => {
   });
 
   test("path_prefix: other paths refused with 404, the prefix alone is no identity", () => {
-    const decide = makeDecider(ocppSectionSchema.parse({ path_prefix: "/ocpp" }), silentLogger);
+    const cfg = ocppSectionSchema.parse({ path_prefix: "/ocpp" });
+    const decide = makeDecider(cfg, silentLogger, new IdentityBook(cfg, { live: new Map(), remembered: new Map() }));
     const req = (path: string) => ({ path, query: q(), headers: {}, remoteAddress: "10.0.0.9", offered: ["ocpp1.6"] });
     expect(decide(req("/other/CP1"))).toMatchObject({ accept: false, status: 404 });
     expect(decide(req("/ocpp/CP1"))).toMatchObject({ accept: true, protocol: "ocpp1.6", context: { identity: "CP1" } });

@@ -278,12 +278,14 @@ describe("spec §9 vectors", () => {
   test("TV-A identity from the path or ?station=; TV-B subprotocols", async () => {
     const a = await RawCp.connect(bridge.url("/ocpp?station=QS1"), { protocols: ["ocpp2.0.1", "ocpp1.6"] });
     expect(a.ws.protocol).toBe("ocpp1.6");
-    const b = await RawCp.connect(bridge.url("/ocpp/CP%20001"), { protocols: [] });
+    const b = await RawCp.connect(bridge.url("/ocpp/CP%3A001"), { protocols: [] });
     expect(b.ws.protocol).toBe("");
     await a.call("h", "Heartbeat", {});
     await b.call("h", "Heartbeat", {});
     expect(bridge.central.sessions().has("QS1")).toBe(true);
-    expect(bridge.central.sessions().has("CP 001")).toBe(true);
+    expect(bridge.central.sessions().has("CP:001")).toBe(true);
+    // Outside the OCPP 2.0.1 identifierString characters (here a space) the upgrade is refused.
+    await expect(RawCp.connect(bridge.url("/ocpp/CP%20001"))).rejects.toThrow("HTTP 400");
     await expect(RawCp.connect(bridge.url("/ocpp/X"), { protocols: ["ocpp2.0.1"] })).rejects.toThrow("HTTP 400");
     a.close();
     b.close();

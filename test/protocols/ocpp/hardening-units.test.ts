@@ -1,0 +1,196 @@
+// Pure parts of the review fixes: identities, persisted state, meter units, profile limits, filters, inbound back-pressure.
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { silentLogger } from "../../../lib/log.ts";
+import { decodeFrame } from "../../../protocols/ocpp/codec.ts";
+import { filterCovers, withoutCovered } from "../../../protocols/ocpp/compat.ts";
+import { ocppSectionSchema } from "../../../protocols/ocpp/config.ts";
+import { IdentityBook, identityProblem } from "../../../protocols/ocpp/identity.ts";
+import { compatPairs, normalizedFrom, samplesOf } from "../../../protocols/ocpp/meter.ts";
+import { OcppStateStore } from "../../../protocols/ocpp/persist.ts";
+import { guardProfiles } from "../../../protocols/ocpp/profile-guard.ts";
+import { MAX_INBOUND_IN_PROGRESS, RpcPeer } from "../../../protocols/ocpp/rpc.ts";
+import { makeDecider } from "../../../protocols/ocpp/server.ts";
+
+const tmp = () => mkdtempSync(join(tmpdir(), "ocpp-hard-"));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("identities at the door (H2, M2)", () => {
+  test("only OCPP 2.0.1 identifierString characters, at most 48", () => {
+    for (const ok of ["CP1", "a-b_c", "x*y=z:1+2|3@4.5", "A".repeat(48)]) expect(identityProblem(ok)).toBeUndefined();
+    for (const bad of ["CP 1", "CP/1", "CP#1", "CP%2F1", "", "A".repeat(49), "Ünïcode", "a\u0000b", "a\nb"]) expect(identityProblem(bad)).toBeDefined();
+  });
+
+  test("400 for bad characters, 409 for an alias of a configured or live identity, 503 beyond max_charge_points", () => {
+    const cfg = ocppSectionSchema.parse({ chargers: { CP_1: { password: "secret" } }, max_charge_points: 2 });
+    const live = new Map<string, unknown>();
+    const remembered = new Map<string, unknown>();
+    const decide = makeDecider(cfg, silentLogger, new IdentityBook(cfg, { live, remembered }));
+    const req = (path: string) => ({ path, query: new URLSearchParams(), headers: {}, remoteAddress: "10.0.0.9", offered: ["ocpp1.6"] });
+    expect(decide(req("/CP%201"))).toMatchObject({ accept: false, status: 400 });
+    expect(decide(req("/CP%2F1"))).toMatchObject({ accept: false, status: 400 });
+    expect(decide(req("/CP+1"))).toMatchObject({ accept: false, status: 409 });
+    live.set("A+1", {});
+    expect(decide(req("/A_1"))).toMatchObject({ accept: false, status: 409 });
+    // The identity itself is no conflict: a reconnect replaces its old session.
+    expect(decide(req("/A+1"))).toMatchObject({ accept: true });
+    remembered.set("B", {});
+    expect(decide(req("/C"))).toMatchObject({ accept: false, status: 503 });
+    // Known and configured identities still get in when full.
+    expect(decide(req("/B"))).toMatchObject({ accept: true });
+    expect(decide(req("/CP_1"))).toMatchObject({ accept: false, status: 401 });
+  });
+
+  test("the cap applies only while allowed is empty", () => {
+    const cfg = ocppSectionSchema.parse({ allowed: ["X", "Y"], max_charge_points: 1 });
+    const book = new IdentityBook(cfg, { live: new Map([["X", {}]]), remembered: new Map([["X", {}]]) });
+    expect(book.full("Y")).toBe(false);
+  });
+});
+
+describe("persisted state (M1, L2)", () => {
+  test("charging_enabled: inherited names read nothing, only booleans come back, __proto__ survives a restart", () => {
+    const dir = tmp();
+    const a = new OcppStateStore(dir, silentLogger);
+    for (const id of ["constructor", "toString", "__proto__", "hasOwnProperty"]) expect(a.chargingEnabled(id)).toBeUndefined();
+    a.setChargingEnabled("__proto__", false);
+    a.setChargingEnabled("constructor", true);
+    const b = new OcppStateStore(dir, silentLogger);
+    expect(b.chargingEnabled("__proto__")).toBe(false);
+    expect(b.chargingEnabled("constructor")).toBe(true);
+    expect(b.chargingEnabled("toString")).toBeUndefined();
+  });
+
+  test("a file with junk entries keeps the booleans only", () => {
+    const dir = tmp();
+    writeFileSync(join(dir, "ocpp-state.json"), JSON.stringify({ last_transaction_id: 5, charging_enabled: { A: true, B: "yes", C: 1 } }));
+    const s = new OcppStateStore(dir, silentLogger, () => 0);
+    expect([s.chargingEnabled("A"), s.chargingEnabled("B"), s.chargingEnabled("C")]).toEqual([true, undefined, undefined]);
+    expect(s.nextTransactionId()).toBe(6);
+  });
+
+  test("transaction ids never fall below the Unix time, so a lost file does not restart them at 1", () => {
+    let now = 1_800_000_000_000;
+    const first = new OcppStateStore(tmp(), silentLogger, () => now);
+    expect(first.nextTransactionId()).toBe(1_800_000_000);
+    expect(first.nextTransactionId()).toBe(1_800_000_001);
+    now += 10_000;
+    // The state file is gone: a fresh store still hands out ids above every earlier one.
+    const fresh = new OcppStateStore(tmp(), silentLogger, () => now);
+    expect(fresh.nextTransactionId()).toBe(1_800_000_010);
+    const dir = tmp();
+    writeFileSync(join(dir, "ocpp-state.json"), JSON.stringify({ last_transaction_id: 2 ** 31 - 1, charging_enabled: {} }));
+    expect(new OcppStateStore(dir, silentLogger, () => 0).nextTransactionId()).toBe(1);
+  });
+});
+
+describe("meter units and blanks (L3)", () => {
+  test("units in any case; blank values are skipped, not read as 0", () => {
+    const entry = {
+      timestamp: "2026-01-27T10:05:00Z",
+      sampledValue: [
+        { value: "1.5", measurand: "Energy.Active.Import.Register" as const, unit: "kwh" as "kWh" },
+        { value: "7.2", measurand: "Power.Active.Import" as const, unit: "KW" as "kW" },
+        { value: " ", measurand: "Current.Import" as const, unit: "A" as const },
+        { value: "", measurand: "Voltage" as const, unit: "V" as const },
+      ],
+    };
+    expect(normalizedFrom(samplesOf(entry))).toEqual({ energy_total_wh: 1500, power_w: 7200 });
+    expect(compatPairs(samplesOf(entry)).map(([k]) => k)).toEqual(["energy_active_import_register", "power_active_import"]);
+  });
+});
+
+describe("raw charging profiles (M5)", () => {
+  const limits = { min_current_a: 6, max_current_a: 32, max_power_w: 0 };
+  const profile = (unit: "A" | "W", ...values: number[]) => ({
+    chargingProfileId: 1,
+    stackLevel: 0,
+    chargingProfilePurpose: "TxDefaultProfile",
+    chargingProfileKind: "Relative",
+    chargingSchedule: { chargingRateUnit: unit, chargingSchedulePeriod: values.map((limit, i) => ({ startPeriod: i * 60, limit })) },
+  });
+
+  test("A: above max lowered and reported, inside passes untouched, below min refused", () => {
+    const input = { connectorId: 1, csChargingProfiles: profile("A", 10, 80) };
+    const r = guardProfiles("SetChargingProfile", input, limits);
+    expect(r.clamped).toEqual([{ at: "csChargingProfiles.chargingSchedule.chargingSchedulePeriod[1].limit", from: 80, to: 32, unit: "A" }]);
+    expect((r.payload.csChargingProfiles as ReturnType<typeof profile>).chargingSchedule.chargingSchedulePeriod.map((p) => p.limit)).toEqual([10, 32]);
+    expect(input.csChargingProfiles.chargingSchedule.chargingSchedulePeriod[1]!.limit).toBe(80);
+    const inside = { connectorId: 1, csChargingProfiles: profile("A", 16) };
+    expect(guardProfiles("SetChargingProfile", inside, limits)).toEqual({ payload: inside, clamped: [] });
+    expect(() => guardProfiles("SetChargingProfile", { connectorId: 1, csChargingProfiles: profile("A", 16, 3) }, limits)).toThrow(/below the minimum 6 A/);
+    // 0 A pauses: the safe direction, let through unchanged.
+    expect(guardProfiles("RemoteStartTransaction", { idTag: "t", chargingProfile: profile("A", 0) }, limits).clamped).toEqual([]);
+    const rs = guardProfiles("RemoteStartTransaction", { idTag: "t", chargingProfile: profile("A", 40) }, limits);
+    expect(rs.clamped[0]).toMatchObject({ from: 40, to: 32 });
+  });
+
+  test("W: refused unless max_power_w allows it, then clamped to it", () => {
+    expect(() => guardProfiles("SetChargingProfile", { connectorId: 0, csChargingProfiles: profile("W", 1000) }, limits)).toThrow(/max_power_w/);
+    const r = guardProfiles("SetChargingProfile", { connectorId: 0, csChargingProfiles: profile("W", 1000, 20_000) }, { ...limits, max_power_w: 11_000 });
+    expect(r.clamped).toEqual([{ at: "csChargingProfiles.chargingSchedule.chargingSchedulePeriod[1].limit", from: 20_000, to: 11_000, unit: "W" }]);
+  });
+
+  test("other actions and unrecognised shapes are left alone (validation reports them)", () => {
+    const p = { type: "Hard" };
+    expect(guardProfiles("Reset", p, limits).payload).toBe(p);
+    const odd = { connectorId: 1, csChargingProfiles: { chargingSchedule: { chargingRateUnit: "X", chargingSchedulePeriod: [{ limit: 99 }] } } };
+    expect(guardProfiles("SetChargingProfile", odd, limits).payload).toBe(odd);
+  });
+});
+
+describe("compat subscriptions (M4)", () => {
+  test("a filter covered by another one is not subscribed again", () => {
+    expect(filterCovers("ocpp/+/cmd/#", "ocpp/garage/cmd/#")).toBe(true);
+    expect(filterCovers("ocpp/garage/cmd/#", "ocpp/+/cmd/#")).toBe(false);
+    expect(filterCovers("ocpp/+/cmd/#", "home/garage/cmd/#")).toBe(false);
+    expect(filterCovers("ocpp/+/cmd/#", "ocpp/a/b/cmd/#")).toBe(false);
+    expect(withoutCovered(["ocpp/+/cmd/#", "ocpp/garage/cmd/#", "home/garage/cmd/#", "home/garage/cmd/#"])).toEqual(["ocpp/+/cmd/#", "home/garage/cmd/#"]);
+  });
+});
+
+describe("RPC (L1, M3)", () => {
+  const peer = (handle: () => Promise<Record<string, unknown>> | Record<string, unknown>, sent: string[]) =>
+    new RpcPeer({ send: (t) => void sent.push(t), handle, callTimeoutMs: 1000, lenient: () => false, maxBadMessages: 100, onTooManyBad: () => {}, log: silentLogger });
+
+  test("a CALL with an id over 36 characters gets CALLERROR FormationViolation with that id", () => {
+    const id = "x".repeat(37);
+    const d = decodeFrame(`[2,"${id}","Heartbeat",{}]`);
+    expect(d).toMatchObject({ ok: false, bad: { id, messageType: 2 } });
+    const sent: string[] = [];
+    peer(() => ({ currentTime: "2026-01-01T00:00:00Z" }), sent).receive(d);
+    expect(JSON.parse(sent[0]!)).toEqual([4, id, "FormationViolation", "unique id longer than 36 characters", {}]);
+  });
+
+  test("at most MAX_INBOUND_IN_PROGRESS charger CALLs are handled at once; the reader is told to wait", async () => {
+    const sent: string[] = [];
+    let running = 0;
+    let most = 0;
+    const release: (() => void)[] = [];
+    const p = peer(async () => {
+      most = Math.max(most, ++running);
+      await new Promise<void>((r) => release.push(r));
+      running--;
+      return { currentTime: "2026-01-01T00:00:00Z" };
+    }, sent);
+    const waits: (Promise<void> | undefined)[] = [];
+    for (let i = 0; i < MAX_INBOUND_IN_PROGRESS; i++) waits.push(p.receive(decodeFrame(`[2,"h${i}","Heartbeat",{}]`)));
+    expect(waits.slice(0, -1).every((w) => w === undefined)).toBe(true);
+    const full = waits.at(-1);
+    expect(full).toBeInstanceOf(Promise);
+    let freed = false;
+    void full!.then(() => (freed = true));
+    await sleep(5);
+    expect(freed).toBe(false);
+    release.shift()!();
+    await sleep(5);
+    expect(freed).toBe(true);
+    expect(sent.length).toBe(1);
+    for (const r of release.splice(0)) r();
+    await sleep(5);
+    expect(most).toBe(MAX_INBOUND_IN_PROGRESS);
+    expect(sent.length).toBe(MAX_INBOUND_IN_PROGRESS);
+  });
+});
