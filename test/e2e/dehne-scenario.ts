@@ -320,6 +320,8 @@ current = { divider = 95 }
     test("broker restart: bridge reconnects, republishes online and state, delivers queued events", async () => {
       await probe.publish(`${base}/${A}/request`, { transaction: "retained-1", action: "ping" }, { retain: true });
       await response(A, "retained-1");
+      const pings = () => simA.received.filter((r) => r.type === "ping").length;
+      const pingsBefore = pings();
       await broker.stop();
       const down = probe.mark();
       await sleep(300);
@@ -333,8 +335,10 @@ current = { divider = 95 }
       await state(A, (x) => x.iec_state === "A", down, 15_000);
       await probe.wait(`${base}/${B}/availability`, (m) => m.text === "offline", 15_000, down);
       // After reconnecting, the retained ping is delivered to the bridge again with the retain flag: ignored.
-      await sleep(1500);
-      expect(probe.messages.filter((m) => m.topic === `${base}/${A}/response` && m.text.includes("retained-1")).length).toBe(1);
+      // (Counted at the charger: QoS 1 may deliver the earlier response to the probe twice.)
+      await until(() => bridge.log.includes("ignoring retained command"), "bridge saw the retained command", 5000);
+      await sleep(500);
+      expect(pings()).toBe(pingsBefore);
       await probe.publish(`${base}/${A}/request`, "", { retain: true });
     });
 

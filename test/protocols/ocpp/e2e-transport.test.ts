@@ -36,9 +36,10 @@ describe("OCPP transport", () => {
       await cp.call("b", "BootNotification", { chargePointVendor: "V", chargePointModel: "M" });
       const since = probe.mark();
       await probe.publish(`${bridge.base}/SILENT/request`, { transaction: "t1", action: "ClearCache" });
+      // The second command only once the first is on the wire: two topics have no common order.
+      const first = await cp.nextCall("ClearCache");
       await probe.publish("ocpp/SILENT/cmd", { action: "clear_cache", id: "c2" });
       // While our first CALL is outstanding the second waits, and the charger's own CALLs are answered.
-      const first = await cp.nextCall("ClearCache");
       expect((await cp.call("h", "Heartbeat", {}))[0]).toBe(3);
       expect(cp.received.filter((m) => m[0] === 2).length).toBe(1);
       const r = await probe.waitJson<{ transaction?: string; id?: string | number; status: string; error: string }>(`${bridge.base}/SILENT/response`, (x) => x.transaction === "t1", 3000, since);
