@@ -2,7 +2,7 @@
 // The simulated chargers live in this (bench) process; the bridge is the child process.
 import { SimulatedDehne, simSerial } from "../protocols/dehne/simulator.ts";
 import { encodeChargerMessage } from "../protocols/dehne/wire.ts";
-import type { BenchSection, Harness, Metric } from "./harness.ts";
+import { type BenchSection, type Harness, loadMetrics, type Metric } from "./harness.ts";
 import { burstResult, now, round, sleep, waitFor } from "./stats.ts";
 
 const FIRMWARE = 4;
@@ -122,14 +122,7 @@ async function burst(h: Harness, chargers: number, perCharger: number): Promise<
   await Promise.all(sims.map((s) => s.stop()));
   await bridge.stop();
   const what = `${chargers}×${perCharger} notify frames`;
-  return [
-    { key: "dehne_burst_msgs_per_s", label: `Dehne burst throughput (${what})`, value: round(r.perSecond, 0), unit: "msg/s" },
-    { key: "dehne_burst_p50_ms", label: "Dehne frame → MQTT latency in the burst, p50", value: round(r.p50), unit: "ms" },
-    { key: "dehne_burst_p99_ms", label: "Dehne frame → MQTT latency in the burst, p99", value: round(r.p99), unit: "ms" },
-    { key: "dehne_burst_delivered_ratio", label: "Dehne burst delivered / sent", value: round(r.delivered / r.sent, 3), unit: "", note: `${r.delivered}/${r.sent}` },
-    { key: "dehne_paced_p50_ms", label: `Dehne latency, 1 frame every ${GAP_MS} ms, p50`, value: round(paced.p50), unit: "ms", note: `${paced.delivered}/${paced.sent} delivered` },
-    { key: "dehne_paced_p99_ms", label: `Dehne latency, 1 frame every ${GAP_MS} ms, p99`, value: round(paced.p99), unit: "ms" },
-  ];
+  return loadMetrics({ key: "dehne", name: "Dehne", item: "frame", what, throughput: "burst throughput", latencyAt: "in the burst", delivered: "burst delivered / sent", gapMs: GAP_MS }, r, paced);
 }
 
 export const dehneSection: BenchSection = {

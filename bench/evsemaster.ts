@@ -5,7 +5,7 @@ import { createLogger } from "../lib/log.ts";
 import { encodeEvse } from "../protocols/evsemaster/codec.ts";
 import { MODELS, SimState } from "../protocols/evsemaster/sim-model.ts";
 import { DEFAULT_FLEET, nthSerial, startFleet } from "../protocols/evsemaster/simulator.ts";
-import type { BenchSection, Harness, Metric } from "./harness.ts";
+import { type BenchSection, type Harness, loadMetrics, type Metric } from "./harness.ts";
 import { burstResult, now, round, sleep, waitFor } from "./stats.ts";
 
 const PIN = "246810";
@@ -14,7 +14,8 @@ const MODEL = MODELS.telestar!;
 const GAP_MS = 5;
 
 /** Bridge section: only this bench's chargers, on loopback, with a fixed zone so sims and bridge agree. */
-const section = (port: number, extra = "") => `bind = "127.0.0.1"\nport = ${port}\ntime_zone = "UTC"\n${extra}`;
+// max_discovered raised: the bench's chargers are deliberately many unconfigured ones.
+const section = (port: number, extra = "") => `bind = "127.0.0.1"\nport = ${port}\ntime_zone = "UTC"\nmax_discovered = 1000\n${extra}`;
 
 interface Detail {
   logged_in?: boolean;
@@ -108,12 +109,7 @@ async function burst(h: Harness, chargers: number, perCharger: number, window: n
   await bridge.stop();
   const what = `${chargers}×${perCharger} status datagrams, ≤${window} in flight`;
   return [
-    { key: "evsemaster_burst_msgs_per_s", label: `EVSEMaster throughput (${what})`, value: round(r.perSecond, 0), unit: "msg/s" },
-    { key: "evsemaster_burst_p50_ms", label: "EVSEMaster datagram → MQTT latency at that load, p50", value: round(r.p50), unit: "ms" },
-    { key: "evsemaster_burst_p99_ms", label: "EVSEMaster datagram → MQTT latency at that load, p99", value: round(r.p99), unit: "ms" },
-    { key: "evsemaster_burst_delivered_ratio", label: "EVSEMaster delivered / sent at that load", value: round(r.delivered / r.sent, 3), unit: "", note: `${r.delivered}/${r.sent}` },
-    { key: "evsemaster_paced_p50_ms", label: `EVSEMaster latency, 1 datagram every ${GAP_MS} ms, p50`, value: round(paced.p50), unit: "ms", note: `${paced.delivered}/${paced.sent} delivered` },
-    { key: "evsemaster_paced_p99_ms", label: `EVSEMaster latency, 1 datagram every ${GAP_MS} ms, p99`, value: round(paced.p99), unit: "ms" },
+    ...loadMetrics({ key: "evsemaster", name: "EVSEMaster", item: "datagram", what, throughput: "throughput", latencyAt: "at that load", delivered: "delivered / sent at that load", gapMs: GAP_MS }, r, paced),
     {
       key: "evsemaster_blast_delivered_ratio",
       label: `EVSEMaster open-loop blast (${blast.sent} at once) delivered / sent`,

@@ -7,7 +7,7 @@ import { PLUGINS } from "../protocols/index.ts";
 import { BridgeProcess, type Launcher } from "../test/support/bridge-process.ts";
 import { freePort, type Mosquitto } from "../test/support/mosquitto.ts";
 import { MqttProbe } from "../test/support/mqtt-probe.ts";
-import { median, now, rssMiB, sleep, withTimeout } from "./stats.ts";
+import { type BurstResult, median, now, round, rssMiB, sleep, withTimeout } from "./stats.ts";
 
 /** One printed and JSON-exported number. `value: null` means not measured; `note` says why. */
 export interface Metric {
@@ -166,4 +166,31 @@ export class Harness {
     }
     return median(xs);
   }
+}
+
+/** Wording of one protocol's throughput rows: "EVSEMaster throughput (…)", "… datagram → MQTT latency …". */
+export interface LoadLabels {
+  key: string;
+  name: string;
+  /** The unit sent, e.g. "frame", "datagram", "MeterValues". */
+  item: string;
+  /** Burst shape, e.g. "50×200 notify frames". */
+  what: string;
+  throughput: string;
+  latencyAt: string;
+  delivered: string;
+  gapMs: number;
+  burstNote?: string;
+}
+
+/** The six rows every protocol section reports for a burst and a light paced load. */
+export function loadMetrics(l: LoadLabels, r: BurstResult, paced: BurstResult): Metric[] {
+  return [
+    { key: `${l.key}_burst_msgs_per_s`, label: `${l.name} ${l.throughput} (${l.what})`, value: round(r.perSecond, 0), unit: "msg/s", ...(l.burstNote ? { note: l.burstNote } : {}) },
+    { key: `${l.key}_burst_p50_ms`, label: `${l.name} ${l.item} → MQTT latency ${l.latencyAt}, p50`, value: round(r.p50), unit: "ms" },
+    { key: `${l.key}_burst_p99_ms`, label: `${l.name} ${l.item} → MQTT latency ${l.latencyAt}, p99`, value: round(r.p99), unit: "ms" },
+    { key: `${l.key}_burst_delivered_ratio`, label: `${l.name} ${l.delivered}`, value: round(r.delivered / r.sent, 3), unit: "", note: `${r.delivered}/${r.sent}` },
+    { key: `${l.key}_paced_p50_ms`, label: `${l.name} latency, 1 ${l.item} every ${l.gapMs} ms, p50`, value: round(paced.p50), unit: "ms", note: `${paced.delivered}/${paced.sent} delivered` },
+    { key: `${l.key}_paced_p99_ms`, label: `${l.name} latency, 1 ${l.item} every ${l.gapMs} ms, p99`, value: round(paced.p99), unit: "ms" },
+  ];
 }

@@ -2,7 +2,7 @@
 // MeterValues throughput/latency from WebSocket frame to MQTT. The charge points are bare `ws`
 // clients in this (bench) process, cheap enough for thousands; the bridge is the child process.
 import { WebSocket } from "ws";
-import type { BenchSection, Harness, Metric, RunningBridge } from "./harness.ts";
+import { type BenchSection, type Harness, loadMetrics, type Metric, type RunningBridge } from "./harness.ts";
 import { burstResult, now, round, rssMiB, sleep, waitFor, withTimeout } from "./stats.ts";
 
 /** Gap between frames in the paced (light-load) latency run. */
@@ -226,14 +226,8 @@ async function burst(h: Harness, chargers: number, perCharger: number): Promise<
   const r = burstResult(full.pairs);
   await bridge.stop();
   const what = `${chargers}×${perCharger} MeterValues, ≤${chargers} in flight`;
-  return [
-    { key: "ocpp_burst_msgs_per_s", label: `OCPP throughput (${what})`, value: round(r.perSecond, 0), unit: "msg/s", note: `${full.replies}/${r.sent} CALLRESULTs; a frame = 12 compat topics + 1 normalized state` },
-    { key: "ocpp_burst_p50_ms", label: "OCPP MeterValues → MQTT latency at that load, p50", value: round(r.p50), unit: "ms" },
-    { key: "ocpp_burst_p99_ms", label: "OCPP MeterValues → MQTT latency at that load, p99", value: round(r.p99), unit: "ms" },
-    { key: "ocpp_burst_delivered_ratio", label: "OCPP delivered / sent at that load", value: round(r.delivered / r.sent, 3), unit: "", note: `${r.delivered}/${r.sent}` },
-    { key: "ocpp_paced_p50_ms", label: `OCPP latency, 1 MeterValues every ${GAP_MS} ms, p50`, value: round(paced.p50), unit: "ms", note: `${paced.delivered}/${paced.sent} delivered` },
-    { key: "ocpp_paced_p99_ms", label: `OCPP latency, 1 MeterValues every ${GAP_MS} ms, p99`, value: round(paced.p99), unit: "ms" },
-  ];
+  const burstNote = `${full.replies}/${r.sent} CALLRESULTs; a frame = 12 compat topics + 1 normalized state`;
+  return loadMetrics({ key: "ocpp", name: "OCPP", item: "MeterValues", what, throughput: "throughput", latencyAt: "at that load", delivered: "delivered / sent at that load", gapMs: GAP_MS, burstNote }, r, paced);
 }
 
 export const ocppSection: BenchSection = {
