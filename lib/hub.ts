@@ -14,6 +14,11 @@ export interface ChargerDriver {
 
 export interface ChargerMeta {
   protocol: string;
+  /**
+   * Who this id belongs to, when two native names can map to one topic id (OCPP "CP" connector 2
+   * and a charger called "CP_2"). Default: protocol + the raw id.
+   */
+  owner?: string | undefined;
   name?: string | undefined;
   manufacturer?: string | undefined;
   model?: string | undefined;
@@ -40,6 +45,7 @@ export interface HubSettings {
 
 interface Entry {
   id: string;
+  owner: string;
   meta: ChargerMeta;
   driver: ChargerDriver | undefined;
   state: NormalizedState;
@@ -98,11 +104,18 @@ export class Hub {
 
   attach(rawId: string, meta: ChargerMeta, driver: ChargerDriver): ChargerHandle {
     const id = sanitizeSegment(rawId);
+    const owner = meta.owner ?? `${meta.protocol}:${rawId}`;
     let e = this.chargers.get(id);
+    if (e?.driver && e.owner !== owner) {
+      // Never let a second charger take over a live one's topics and commands.
+      this.log.error("charger id already in use by another charger; this one is left out of the normalized layout", { charger: id, owner: e.owner, refused: owner });
+      return { id, update: () => {}, seen: () => {}, detach: () => {} };
+    }
     if (!e) {
-      e = { id, meta, driver, state: emptyState(meta.protocol), published: "", generation: 0 };
+      e = { id, owner, meta, driver, state: emptyState(meta.protocol), published: "", generation: 0 };
       this.chargers.set(id, e);
     } else {
+      e.owner = owner;
       e.meta = meta;
       e.driver = driver;
     }

@@ -69,7 +69,7 @@ export class NormalizedView {
 
   attach(): void {
     this.attached = true;
-    this.handles.set(1, this.deps.hub.attach(this.deps.identity, this.meta, this.driverFor(0)));
+    this.handles.set(1, this.deps.hub.attach(this.deps.identity, { ...this.meta, owner: `ocpp:${this.deps.identity}` }, this.driverFor(0)));
     for (const n of this.connectors.keys()) if (n >= 2) this.ensure(n, true);
   }
 
@@ -149,7 +149,7 @@ export class NormalizedView {
 
   private ensure(n: number, force: boolean): void {
     if (this.handles.has(n) && !force) return;
-    this.handles.set(n, this.deps.hub.attach(`${this.deps.identity}_${n}`, { ...this.meta, name: `${this.deps.identity} connector ${n}` }, this.driverFor(n)));
+    this.handles.set(n, this.deps.hub.attach(`${this.deps.identity}_${n}`, { ...this.meta, owner: `ocpp:${this.deps.identity}#${n}`, name: `${this.deps.identity} connector ${n}` }, this.driverFor(n)));
   }
 
   /** Connector 0 and 1 feed `<id>`; a whole-charger fault or unavailability on 0 wins over 1. */
