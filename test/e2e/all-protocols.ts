@@ -1,11 +1,9 @@
 // Every protocol at once in one bridge process, fed by `evse2mqtt simulate …` processes: proves
 // the whole program (not just Dehne) runs unchanged under each way of running it.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { simSerial } from "../../protocols/dehne/simulator.ts";
 import { BridgeProcess, type CliProcess, type Launcher, simulatorProcess } from "../support/bridge-process.ts";
+import { writeConfigFile } from "../support/config-file.ts";
 import { freePort, Mosquitto } from "../support/mosquitto.ts";
 import { MqttProbe } from "../support/mqtt-probe.ts";
 
@@ -31,9 +29,8 @@ export function allProtocolsScenario(launcher: Launcher): void {
       ports.dehne = await freePort();
       ports.ocpp = await freePort();
       ports.evsemaster = await freePort();
-      const cfg = join(mkdtempSync(join(tmpdir(), "all-e2e-")), "evse2mqtt.toml");
-      writeFileSync(
-        cfg,
+      const cfg = writeConfigFile(
+        "all-e2e-",
         `[mqtt]
 url = "${broker.url}"
 base_topic = "${base}"

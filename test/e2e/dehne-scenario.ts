@@ -1,16 +1,15 @@
 // The Dehne end-to-end scenario: simulated chargers ⇄ bridge process ⇄ real Mosquitto ⇄ MQTT client.
 // Registered once per way of running the bridge (Bun, Deno, compiled binary).
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
 import net from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { crc32 } from "../../lib/crc32.ts";
 import { SimulatedDehne, simSerial } from "../../protocols/dehne/simulator.ts";
 import { BridgeProcess, type Launcher } from "../support/bridge-process.ts";
+import { writeConfigFile } from "../support/config-file.ts";
 import { freePort, Mosquitto } from "../support/mosquitto.ts";
 import { MqttProbe } from "../support/mqtt-probe.ts";
 import { sleep, until } from "../support/until.ts";
+import { dehneScenarioConfig } from "./dehne-config.ts";
 
 type Json = Record<string, unknown>;
 const A = simSerial(1);
@@ -36,36 +35,7 @@ export function dehneScenario(launcher: Launcher): void {
     beforeAll(async () => {
       broker = await Mosquitto.start();
       port = await freePort();
-      const dir = mkdtempSync(join(tmpdir(), "dehne-e2e-"));
-      const cfg = join(dir, "evse2mqtt.toml");
-      writeFileSync(
-        cfg,
-        `[mqtt]
-url = "${broker.url}"
-base_topic = "${base}"
-client_id = "${base}-bridge"
-reconnect_min_s = 0.2
-reconnect_max_s = 1
-[bridge]
-republish_s = 2
-[log]
-level = "debug"
-[dehne]
-listen = "127.0.0.1:${port}"
-topic_publish = "${pub}"
-topic_subscribe = "${sub}"
-poll_interval_s = 1
-reply_timeout_s = 1
-handshake_timeout_s = 1
-contactor_min_interval_s = 30
-stop_delay_s = 2
-[dehne.names]
-${B} = "${B_NAME}"
-[dehne.calibration.${A}]
-voltage = { slope = 230, divider = 2800 }
-current = { divider = 95 }
-`,
-      );
+      const cfg = writeConfigFile("dehne-e2e-", dehneScenarioConfig({ brokerUrl: broker.url, base, port, pub, sub, calibrated: A, named: B, name: B_NAME }));
       // A persistent session: the broker keeps what arrives for it while it or the broker is away.
       probe = await MqttProbe.connect(broker.url, [`${base}/#`, pub, "homeassistant/#"], { clientId: `${base}-probe`, clean: false });
       bridge = new BridgeProcess(launcher, cfg);

@@ -1,18 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { loadConfig, maskSecrets } from "../../lib/config.ts";
 import { ConfigError } from "../../lib/errors.ts";
 import { PLUGINS } from "../../protocols/index.ts";
+import { writeConfigFile } from "../support/config-file.ts";
 
 const plugins = PLUGINS;
 
-function file(text: string): string {
-  const p = join(mkdtempSync(join(tmpdir(), "cfg-")), "evse2mqtt.toml");
-  writeFileSync(p, text);
-  return p;
-}
+const file = (text: string): string => writeConfigFile("cfg-", text);
 
 function issuesOf(fn: () => unknown): string[] {
   try {

@@ -1,19 +1,13 @@
 // Commands end to end: /set and /request actions through real MQTT and UDP to the simulator.
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import type { ChargeStart } from "../../../protocols/evsemaster/app-payloads.ts";
 import { emToDate } from "../../../protocols/evsemaster/emtime.ts";
 import type { SimCharger } from "../../../protocols/evsemaster/sim-charger.ts";
-import { Mosquitto } from "../../support/mosquitto.ts";
+import { brokerForFile } from "../../support/broker-for-file.ts";
 import { E2E_TIMEOUT_MS, rig, sleep, TZ } from "./rig.ts";
 
-let mosq: Mosquitto;
-beforeAll(async () => {
-  mosq = await Mosquitto.start();
-}, E2E_TIMEOUT_MS);
-afterAll(async () => {
-  await mosq.dispose();
-}, E2E_TIMEOUT_MS);
+const mosq = brokerForFile({ timeoutMs: E2E_TIMEOUT_MS });
 
 const S1 = "8800000000000001";
 

@@ -1,21 +1,15 @@
 // Hostile LAN hosts end to end: forged serials and forged replies from another address (127.0.0.2)
 // against the bridge on real UDP and a real Mosquitto.
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Mosquitto } from "../../support/mosquitto.ts";
+import { brokerForFile } from "../../support/broker-for-file.ts";
 import { FakeHost, idleStatus, INFO } from "./fake.ts";
 import { E2E_TIMEOUT_MS, rig, sleep } from "./rig.ts";
 
-let mosq: Mosquitto;
-beforeAll(async () => {
-  mosq = await Mosquitto.start();
-}, E2E_TIMEOUT_MS);
-afterAll(async () => {
-  await mosq.dispose();
-}, E2E_TIMEOUT_MS);
+const mosq = brokerForFile({ timeoutMs: E2E_TIMEOUT_MS });
 
 const S1 = "8800000000000001";
 const forged = (i: number) => (0x1000000000000000n + BigInt(i)).toString(16);

@@ -1,6 +1,6 @@
 // Session lifecycle end to end: simulator ⇄ UDP on 127.0.0.1 ⇄ bridge ⇄ real Mosquitto ⇄ probe.
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import dgram from "node:dgram";
 import { encodeEvse } from "../../../protocols/evsemaster/codec.ts";
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -9,16 +9,10 @@ import { join } from "node:path";
 import { evsemasterPlugin } from "../../../protocols/evsemaster/index.ts";
 import { MODELS } from "../../../protocols/evsemaster/sim-model.ts";
 import { startInProcess } from "../../support/in-process-bridge.ts";
-import { Mosquitto } from "../../support/mosquitto.ts";
+import { brokerForFile } from "../../support/broker-for-file.ts";
 import { E2E_TIMEOUT_MS, FAST, rig, sleep } from "./rig.ts";
 
-let mosq: Mosquitto;
-beforeAll(async () => {
-  mosq = await Mosquitto.start();
-}, E2E_TIMEOUT_MS);
-afterAll(async () => {
-  await mosq.dispose();
-}, E2E_TIMEOUT_MS);
+const mosq = brokerForFile({ timeoutMs: E2E_TIMEOUT_MS });
 
 const S1 = "8800000000000001";
 
