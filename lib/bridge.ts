@@ -49,7 +49,7 @@ export async function startBridge(config: Config, plugins: ProtocolPlugin[], log
     for (const { name, r } of running.reverse()) {
       await r.stop().catch((err) => log.warn("protocol stop failed", { protocol: name, error: errorMessage(err) }));
     }
-    hub.stop();
+    await hub.stop();
     await mqtt.close();
     await broker?.close();
   };

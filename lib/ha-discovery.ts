@@ -1,4 +1,4 @@
-import type { ChargerMeta } from "./hub.ts";
+import type { ChargerMeta } from "./protocol.ts";
 
 export interface DiscoveryMessage {
   topic: string;

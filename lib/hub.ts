@@ -1,40 +1,14 @@
-import { errorMessage } from "./errors.ts";
+// The registry of chargers and the normalized MQTT layout. Protocols attach chargers and write
+// their events through handles; every event goes through one WritableStream (the hub's sink) into
+// MQTT's writable, in order and with back-pressure. Commands come the other way through
+// hub-commands.ts.
 import { discoveryMessages } from "./ha-discovery.ts";
+import { type Command, COMMAND_QUEUE, CommandQueue, parseCommand, type Reply, replyBody } from "./hub-commands.ts";
 import type { Logger } from "./log.ts";
-import type { MqttLink } from "./mqtt.ts";
-import { emptyState, requestSchema, setCommandSchema, type NormalizedState, type SetCommand } from "./normalized.ts";
+import type { MqttLink, Publish } from "./mqtt.ts";
+import { emptyState, type NormalizedState } from "./normalized.ts";
+import type { ChargerDriver, ChargerHandle, ChargerMeta, ChargerRegistry } from "./protocol.ts";
 import { sanitizeSegment } from "./topics.ts";
-import { formatZodError } from "./zod-format.ts";
-
-/** What a protocol gives the hub so MQTT commands can reach one charger. Throw `CommandError` to refuse. */
-export interface ChargerDriver {
-  set(cmd: SetCommand): Promise<unknown>;
-  request(action: string, args: Record<string, unknown>): Promise<unknown>;
-}
-
-export interface ChargerMeta {
-  protocol: string;
-  /**
-   * Who this id belongs to, when two native names can map to one topic id (OCPP "CP" connector 2
-   * and a charger called "CP_2"). Default: protocol + the raw id.
-   */
-  owner?: string | undefined;
-  name?: string | undefined;
-  manufacturer?: string | undefined;
-  model?: string | undefined;
-  sw_version?: string | undefined;
-}
-
-/** A protocol's handle on one registered charger. */
-export interface ChargerHandle {
-  readonly id: string;
-  /** Merge into the normalized state; publishes only when something besides timestamps changed. */
-  update(partial: Partial<NormalizedState>): void;
-  /** Mark a frame as received (feeds `last_seen`). */
-  seen(): void;
-  /** The charger went away: availability offline, commands refused until it attaches again. */
-  detach(): void;
-}
 
 export interface HubSettings {
   base_topic: string;
@@ -49,9 +23,22 @@ interface Entry {
   meta: ChargerMeta;
   driver: ChargerDriver | undefined;
   state: NormalizedState;
+  /** The content (timestamps aside) last published, to publish on change only. */
   published: string;
+  details: Map<string, string>;
   generation: number;
+  commands: CommandQueue;
 }
+
+/** What flows through the hub's sink: everything the normalized layout publishes. */
+type HubEvent =
+  | { kind: "state"; entry: Entry }
+  | { kind: "availability"; entry: Entry }
+  | { kind: "discovery"; entry: Entry }
+  | { kind: "detail"; entry: Entry; sub: string; payload: string }
+  | { kind: "reply"; id: string; body: Record<string, unknown> }
+  /** Written last by `stop()`: once it is through, everything before it is with MQTT. */
+  | { kind: "flush" };
 
 const TIMESTAMPS = new Set(["updated_at", "last_seen"]);
 
@@ -59,17 +46,24 @@ function contentKey(s: NormalizedState): string {
   return JSON.stringify(s, (k, v) => (TIMESTAMPS.has(k) ? undefined : v));
 }
 
-/** Registry of chargers and the normalized MQTT layout. */
-export class Hub {
+const ignore = () => {};
+
+export class Hub implements ChargerRegistry {
   private chargers = new Map<string, Entry>();
   private timer: ReturnType<typeof setInterval> | undefined;
+  private readonly out: WritableStreamDefaultWriter<Publish>;
+  private readonly events: WritableStreamDefaultWriter<HubEvent>;
 
-  constructor(private mqtt: MqttLink, private settings: HubSettings, private log: Logger) {}
+  constructor(private mqtt: MqttLink, private settings: HubSettings, private log: Logger) {
+    this.out = mqtt.writable.getWriter();
+    const sink = new WritableStream<HubEvent>({ write: (ev) => this.emit(ev) }, { highWaterMark: 256 });
+    this.events = sink.getWriter();
+  }
 
   start(): void {
     const base = this.settings.base_topic;
-    this.mqtt.subscribe(`${base}/+/set`, (topic, payload) => void this.onSet(topic, payload));
-    this.mqtt.subscribe(`${base}/+/request`, (topic, payload) => void this.onRequest(topic, payload));
+    this.mqtt.subscribe(`${base}/+/set`, (topic, payload) => this.onCommand("set", topic, payload));
+    this.mqtt.subscribe(`${base}/+/request`, (topic, payload) => this.onCommand("request", topic, payload));
     if (this.settings.discovery) {
       this.mqtt.subscribe(`${this.settings.discovery_prefix}/status`, (_t, payload) => {
         if (new TextDecoder().decode(payload) === "online") this.publishAllDiscovery();
@@ -81,17 +75,14 @@ export class Hub {
     }
   }
 
-  /** Publishes every charger offline and stops the republish timer. */
-  stop(): void {
+  /** Publishes every charger offline, stops the republish timer and waits until MQTT has it all. */
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     for (const e of this.chargers.values()) {
-      if (e.driver) {
-        e.driver = undefined;
-        e.state = { ...e.state, status: "offline", updated_at: new Date().toISOString() };
-        this.publishState(e);
-        this.mqtt.publish(this.topic(e.id, "availability"), "offline", { retain: true });
-      }
+      if (e.driver) this.goOffline(e);
+      void e.commands.close();
     }
+    await this.send({ kind: "flush" });
   }
 
   ids(): string[] {
@@ -109,10 +100,13 @@ export class Hub {
     if (e?.driver && e.owner !== owner) {
       // Never let a second charger take over a live one's topics and commands.
       this.log.error("charger id already in use by another charger; this one is left out of the normalized layout", { charger: id, owner: e.owner, refused: owner });
-      return { id, update: () => {}, seen: () => {}, detach: () => {} };
+      return { id, update: () => Promise.resolve(), seen: ignore, detail: () => Promise.resolve(), detach: ignore };
     }
     if (!e) {
-      e = { id, owner, meta, driver, state: emptyState(meta.protocol), published: "", generation: 0 };
+      let created: Entry | undefined = undefined;
+      const commands = new CommandQueue(() => created?.driver, (c, r) => this.reply(c, r), this.log);
+      created = { id, owner, meta, driver, state: emptyState(meta.protocol), published: "", details: new Map(), generation: 0, commands };
+      e = created;
       this.chargers.set(id, e);
     } else {
       e.owner = owner;
@@ -123,145 +117,103 @@ export class Hub {
     const generation = ++entry.generation;
     // A replaced session must not be able to touch the newer one's state.
     const live = () => entry.generation === generation;
-    this.mqtt.publish(this.topic(id, "availability"), "online", { retain: true });
-    if (this.settings.discovery) this.publishDiscovery(entry);
+    this.send({ kind: "availability", entry });
+    if (this.settings.discovery) this.send({ kind: "discovery", entry });
     return {
       id,
       update: (partial) => {
-        if (!live()) return;
-        const now = new Date().toISOString();
-        entry.state = { ...entry.state, ...partial, protocol: meta.protocol, updated_at: now };
-        const key = contentKey(entry.state);
-        if (key !== entry.published) this.publishState(entry);
+        if (!live()) return Promise.resolve();
+        entry.state = { ...entry.state, ...partial, protocol: meta.protocol, updated_at: new Date().toISOString() };
+        if (contentKey(entry.state) === entry.published) return Promise.resolve();
+        // Marked now, so a burst of identical updates queues one publish, not one each.
+        entry.published = contentKey(entry.state);
+        return this.send({ kind: "state", entry });
       },
       seen: () => {
         if (live()) entry.state.last_seen = new Date().toISOString();
       },
+      detail: (sub, payload) => {
+        if (!live() || entry.details.get(sub) === payload) return Promise.resolve();
+        entry.details.set(sub, payload);
+        return this.send({ kind: "detail", entry, sub, payload });
+      },
       detach: () => {
-        if (!live() || !entry.driver) return;
-        entry.driver = undefined;
-        entry.state = { ...entry.state, status: "offline", updated_at: new Date().toISOString() };
-        this.publishState(entry);
-        this.mqtt.publish(this.topic(id, "availability"), "offline", { retain: true });
+        if (live() && entry.driver) this.goOffline(entry);
       },
     };
+  }
+
+  private goOffline(e: Entry): void {
+    e.driver = undefined;
+    e.state = { ...e.state, status: "offline", updated_at: new Date().toISOString() };
+    e.published = contentKey(e.state);
+    this.send({ kind: "state", entry: e });
+    this.send({ kind: "availability", entry: e });
+  }
+
+  private send(ev: HubEvent): Promise<void> {
+    return this.events.write(ev).catch(ignore);
   }
 
   private topic(id: string, sub?: string): string {
     return sub ? `${this.settings.base_topic}/${id}/${sub}` : `${this.settings.base_topic}/${id}`;
   }
 
-  private publishState(e: Entry): void {
-    e.published = contentKey(e.state);
-    this.mqtt.publishJson(this.topic(e.id), e.state, { retain: true });
+  /** The sink: one hub event becomes its MQTT publishes, written in order with back-pressure. */
+  private async emit(ev: HubEvent): Promise<void> {
+    switch (ev.kind) {
+      case "state":
+        return this.publish(this.topic(ev.entry.id), JSON.stringify(ev.entry.state), true);
+      case "availability":
+        return this.publish(this.topic(ev.entry.id, "availability"), ev.entry.driver ? "online" : "offline", true);
+      case "detail":
+        return this.publish(this.topic(ev.entry.id, ev.sub), ev.payload, true);
+      case "discovery":
+        for (const m of discoveryMessages(this.settings.discovery_prefix, this.settings.base_topic, ev.entry.id, ev.entry.meta)) {
+          await this.publish(m.topic, JSON.stringify(m.payload), true);
+        }
+        return;
+      case "reply":
+        return this.publish(this.topic(ev.id, "response"), JSON.stringify(ev.body), false);
+      case "flush":
+        return;
+    }
+  }
+
+  private publish(topic: string, payload: string, retain: boolean): Promise<void> {
+    return this.out.write({ topic, payload, retain }).catch(ignore);
   }
 
   private republishAll(): void {
     for (const e of this.chargers.values()) {
-      this.publishState(e);
-      this.mqtt.publish(this.topic(e.id, "availability"), e.driver ? "online" : "offline", { retain: true });
+      e.published = contentKey(e.state);
+      this.send({ kind: "state", entry: e });
+      this.send({ kind: "availability", entry: e });
     }
     if (this.settings.discovery) this.publishAllDiscovery();
   }
 
   private publishAllDiscovery(): void {
-    for (const e of this.chargers.values()) this.publishDiscovery(e);
+    for (const e of this.chargers.values()) this.send({ kind: "discovery", entry: e });
   }
 
-  private publishDiscovery(e: Entry): void {
-    for (const m of discoveryMessages(this.settings.discovery_prefix, this.settings.base_topic, e.id, e.meta)) {
-      this.mqtt.publishJson(m.topic, m.payload, { retain: true });
-    }
+  private reply(c: { id: string; transaction: unknown }, r: Reply): void {
+    void this.send({ kind: "reply", id: c.id, body: replyBody(c.transaction, r) });
   }
 
-  private reply(id: string, transaction: unknown, result: { data: unknown } | { error: string }): void {
-    const body: Record<string, unknown> = {};
-    if (transaction !== undefined) body.transaction = transaction;
-    if ("error" in result) {
-      body.status = "error";
-      body.error = result.error;
-    } else {
-      body.status = "ok";
-      body.data = result.data ?? null;
-    }
-    this.mqtt.publishJson(this.topic(id, "response"), body);
-  }
-
-  private parse(id: string, payload: Uint8Array): { ok: true; value: unknown } | { ok: false } {
-    const text = new TextDecoder().decode(payload);
-    try {
-      return { ok: true, value: JSON.parse(text) };
-    } catch {
-      // Neither the payload nor the parser's message (V8 quotes the input) is echoed: it may hold a PIN.
-      const why = `payload is not valid JSON (${payload.length} bytes)`;
-      this.log.warn("command refused", { charger: id, error: why });
-      this.reply(id, undefined, { error: why });
-      return { ok: false };
-    }
-  }
-
-  private driverFor(id: string, transaction: unknown): ChargerDriver | undefined {
+  private onCommand(kind: "set" | "request", topic: string, payload: Uint8Array): void {
+    const id = topic.split("/").at(-2) ?? "";
+    const parsed = parseCommand(kind, id, payload);
+    if ("error" in parsed) return this.refuse(id, parsed.transaction, parsed.error);
+    const c: Command = parsed.command;
     const e = this.chargers.get(id);
-    const why = !e ? `unknown charger "${id}"` : !e.driver ? `charger "${id}" is offline` : undefined;
-    if (why) {
-      this.log.warn("command refused", { charger: id, error: why });
-      this.reply(id, transaction, { error: why });
-      return undefined;
-    }
-    return e!.driver;
+    if (!e) return this.refuse(id, c.transaction, `unknown charger "${id}"`);
+    if (!e.driver) return this.refuse(id, c.transaction, `charger "${id}" is offline`);
+    if (!e.commands.offer(c)) this.refuse(id, c.transaction, `charger "${id}" is busy: ${COMMAND_QUEUE} commands already waiting`);
   }
 
-  private async onSet(topic: string, payload: Uint8Array): Promise<void> {
-    const id = topic.split("/").at(-2)!;
-    const parsed = this.parse(id, payload);
-    if (!parsed.ok) return;
-    const transaction = transactionOf(parsed.value);
-    const body = stripTransaction(parsed.value);
-    const cmd = setCommandSchema.safeParse(body);
-    if (!cmd.success) {
-      const error = `invalid /set command: ${formatZodError(cmd.error)}`;
-      this.log.warn("command refused", { charger: id, error });
-      this.reply(id, transaction, { error });
-      return;
-    }
-    const driver = this.driverFor(id, transaction);
-    if (!driver) return;
-    await this.run(id, transaction, () => driver.set(cmd.data));
+  private refuse(id: string, transaction: unknown, error: string): void {
+    this.log.warn("command refused", { charger: id, error });
+    this.reply({ id, transaction }, { error });
   }
-
-  private async onRequest(topic: string, payload: Uint8Array): Promise<void> {
-    const id = topic.split("/").at(-2)!;
-    const parsed = this.parse(id, payload);
-    if (!parsed.ok) return;
-    const transaction = transactionOf(parsed.value);
-    const req = requestSchema.safeParse(parsed.value);
-    if (!req.success) {
-      const error = `invalid /request: ${formatZodError(req.error)}`;
-      this.log.warn("command refused", { charger: id, error });
-      this.reply(id, transaction, { error });
-      return;
-    }
-    const driver = this.driverFor(id, transaction);
-    if (!driver) return;
-    await this.run(id, transaction, () => driver.request(req.data.action, req.data.args ?? {}));
-  }
-
-  private async run(id: string, transaction: unknown, fn: () => Promise<unknown>): Promise<void> {
-    try {
-      this.reply(id, transaction, { data: await fn() });
-    } catch (err) {
-      this.log.warn("command failed", { charger: id, error: errorMessage(err) });
-      this.reply(id, transaction, { error: errorMessage(err) });
-    }
-  }
-}
-
-function transactionOf(v: unknown): unknown {
-  return v !== null && typeof v === "object" && "transaction" in v ? (v as { transaction: unknown }).transaction : undefined;
-}
-
-function stripTransaction(v: unknown): unknown {
-  if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
-  const { transaction: _t, ...rest } = v as Record<string, unknown>;
-  return rest;
 }

@@ -28,6 +28,18 @@ export interface PublishOptions {
 
 export type MessageHandler = (topic: string, payload: Uint8Array) => void;
 
+/** One message on its way to the broker. */
+export interface Publish extends PublishOptions {
+  topic: string;
+  payload: string | Uint8Array;
+}
+
+/**
+ * Publishes handed to the client and not yet acknowledged, at most, before writers through
+ * `writable` have to wait: the point where a slow broker starts slowing the chargers' sockets.
+ */
+export const PUBLISH_WINDOW = 512;
+
 /**
  * The bridge's one MQTT connection. Publishing never throws and never blocks: while the broker is
  * away, messages wait in a bounded queue and go out, in order, right after the next connect.
@@ -44,9 +56,19 @@ export class MqttLink {
    * traffic overtake the offline queue.
    */
   private ready = false;
+  private unacked = 0;
+  private roomWaiters: (() => void)[] = [];
   published = 0;
+  /** Publishes in order, with back-pressure: a write resolves once the client has room for it. */
+  readonly writable: WritableStream<Publish>;
 
   constructor(private settings: MqttSettings, private log: Logger, private onlinePayload: () => { info: string }) {
+    this.writable = new WritableStream<Publish>({
+      write: async (p) => {
+        await this.room();
+        this.publish(p.topic, p.payload, p);
+      },
+    }, { highWaterMark: 64 });
     this.queue = new OfflineQueue(settings.queue_limit, (gone, total) => {
       if (total === 1 || total % 100 === 0) {
         log.warn("mqtt offline queue full, dropping oldest", { topic: gone.topic, dropped_total: total });
@@ -68,6 +90,20 @@ export class MqttLink {
 
   get queuedCount(): number {
     return this.queue.size;
+  }
+
+  /**
+   * Resolves when a publish can go out without growing the client's buffers past PUBLISH_WINDOW.
+   * At once while the broker is away: the bounded offline queue takes over then.
+   */
+  room(): Promise<void> {
+    if (!this.connected || this.unacked < PUBLISH_WINDOW) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  private wake(all: boolean): void {
+    if (all) for (const w of this.roomWaiters.splice(0)) w();
+    else this.roomWaiters.shift()?.();
   }
 
   /** Starts connecting; resolves on the first connect or rejects after `timeoutMs`. */
@@ -106,6 +142,9 @@ export class MqttLink {
     });
     client.on("close", () => {
       this.ready = false;
+      // Writers waiting for acknowledgements now go to the offline queue instead.
+      this.unacked = 0;
+      this.wake(true);
       if (this.closing) return;
       // mqtt.js only knows a fixed period; growing it here gives exponential back-off.
       backoffMs = Math.min(backoffMs * 2, s.reconnect_max_s * 1000);
@@ -164,7 +203,12 @@ export class MqttLink {
 
   private raw(topic: string, payload: string | Uint8Array, opts: PublishOptions): void {
     this.published++;
-    this.client?.publish(topic, typeof payload === "string" ? payload : Buffer.from(payload), { qos: opts.qos ?? 1, retain: opts.retain ?? false }, (err) => {
+    const client = this.client;
+    if (!client) return;
+    this.unacked++;
+    client.publish(topic, typeof payload === "string" ? payload : Buffer.from(payload), { qos: opts.qos ?? 1, retain: opts.retain ?? false }, (err) => {
+      if (this.unacked > 0) this.unacked--;
+      this.wake(false);
       if (err && !this.closing) this.log.warn("mqtt publish failed", { topic, error: err.message });
     });
   }
@@ -183,6 +227,7 @@ export class MqttLink {
       });
     }
     this.closing = true;
+    this.wake(true);
     await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
   }
 }

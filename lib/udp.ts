@@ -1,116 +1,140 @@
-import dgram from "node:dgram";
-import { isDeno } from "./runtime.ts";
+// UDP as Links: one link per peer address, demultiplexed from one bound socket. A chunk is one
+// datagram in both directions. UDP has no back-pressure, so each peer's queue is bounded in bytes
+// (past it the newest datagrams are dropped and counted), the number of peers is bounded (a
+// flood of spoofed sources cannot grow memory), and a peer silent for `idleMs` is let go.
+import { type CloseInfo, formatHostPort, type Link, LinkError } from "./link.ts";
+import { sockets } from "./runtime/select.ts";
+import type { Datagram, UdpSocketOptions } from "./sockets.ts";
 
-/** One received datagram and where it came from. */
-export interface Datagram {
-  data: Uint8Array;
-  address: string;
-  port: number;
-}
+export type { Datagram } from "./sockets.ts";
 
-export interface UdpOptions {
-  /** Local address; "0.0.0.0" to hear broadcasts on every interface. */
-  bind: string;
-  /** 0 lets the OS pick (tests, simulators). */
-  port: number;
-  broadcast?: boolean;
-  /** Bytes of datagrams held while the consumer is slow; past this the newest are dropped (UDP is lossy anyway). */
+export interface UdpOptions extends UdpSocketOptions {
+  /** Bytes of datagrams held per peer while its consumer is slow (default 256 KiB). */
   queueBytes?: number;
+  /** Peers with a live link, at most; datagrams from further ones are dropped (default 4096). */
+  maxPeers?: number;
+  /** A peer that sends nothing for this long has its link closed (default 10 min; 0 = never). */
+  idleMs?: number;
 }
 
-/** A UDP socket seen as a Web stream of datagrams plus a send function, the only shape drivers deal with. */
-export interface UdpSocket {
-  readonly readable: ReadableStream<Datagram>;
+/** One peer's link; its address and port are those of the datagrams it carries. */
+export interface UdpLink extends Link {
   readonly address: string;
   readonly port: number;
-  /** Count of datagrams dropped because the reader fell behind. */
+}
+
+/** A peer link's datagrams with their source, for protocols that route by content, not by peer. */
+export function datagrams(link: UdpLink): ReadableStream<Datagram> {
+  const { address, port } = link;
+  return link.readable.pipeThrough(new TransformStream<Uint8Array, Datagram>({ transform: (data, c) => c.enqueue({ data, address, port }) }));
+}
+
+export interface UdpEndpoint {
+  readonly address: string;
+  readonly port: number;
+  /** Datagrams dropped: a peer's queue was full, or there was no room for another peer. */
   readonly dropped: number;
+  readonly peers: number;
+  /** Sends to any address (broadcasts included), outside any peer's link. */
   send(data: Uint8Array, address: string, port: number): Promise<void>;
   close(): Promise<void>;
 }
 
-export function openUdp(opts: UdpOptions): Promise<UdpSocket> {
-  // No reuseAddr: a second bridge on the same port must fail loudly, not silently steal half the traffic.
-  const sock = dgram.createSocket({ type: "udp4" });
-  let closed = false;
+interface Peer {
+  controller: ReadableStreamDefaultController<Uint8Array>;
+  lastRx: number;
+  end(reason: string): void;
+}
+
+export async function openUdp(opts: UdpOptions, onLink: (link: UdpLink) => void): Promise<UdpEndpoint> {
+  const peers = new Map<string, Peer>();
+  const maxPeers = opts.maxPeers ?? 4096;
+  const queueBytes = opts.queueBytes ?? 256 * 1024;
   let dropped = 0;
-  const readable = new ReadableStream<Datagram>(
-    {
-      start(controller) {
-        sock.on("message", (msg: Buffer, rinfo: dgram.RemoteInfo) => {
-          if (closed) return;
-          if ((controller.desiredSize ?? 1) <= 0) {
-            dropped++;
-            return;
-          }
-          controller.enqueue({ data: new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), address: rinfo.address, port: rinfo.port });
-        });
-        sock.once("close", () => {
-          closed = true;
-          try {
-            controller.close();
-          } catch {
-            // already cancelled by the reader
-          }
-        });
-      },
-      cancel() {
-        closed = true;
-        try {
-          sock.close();
-        } catch {
-          // already closed
-        }
-      },
-    },
-    // Counted in bytes: real datagrams are ~100 bytes (so ~10 000 fit, riding out bursts from many
-    // chargers), while a flood of 64 KiB junk datagrams still cannot hold more than this; +64 is
-    // the per-entry overhead, so even empty datagrams are bounded.
-    { highWaterMark: opts.queueBytes ?? 1 << 20, size: (d) => (d?.data.byteLength ?? 0) + 64 },
-  );
-  return new Promise((resolve, reject) => {
-    sock.once("error", reject);
-    sock.bind(opts.port, opts.bind, () => {
-      sock.off("error", reject);
-      // A send failure (e.g. host unreachable) surfaces through send(); an unhandled 'error' would crash.
-      sock.on("error", () => {});
-      // The kernel default (~200 KiB) overflows when hundreds of chargers push status at once. Not on
-      // Deno: its node:dgram then reads into buffers of that size, which make bench showed costs
-      // ~4× the throughput and ~2.5× the memory per charger.
-      if (!isDeno()) {
-        try {
-          sock.setRecvBufferSize(1 << 20);
-        } catch {
-          // not supported everywhere; the default buffer still works
-        }
+  let closing = false;
+  const adapter = await sockets();
+
+  const newPeer = (key: string, address: string, port: number): Peer | undefined => {
+    let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+    let resolveClosed: (c: CloseInfo) => void = () => {};
+    const closed = new Promise<CloseInfo>((r) => (resolveClosed = r));
+    let ended = false;
+    const end = (reason: string) => {
+      if (ended) return;
+      ended = true;
+      peers.delete(key);
+      try {
+        controller?.close();
+      } catch {
+        // the consumer cancelled already
       }
-      if (opts.broadcast) {
-        try {
-          sock.setBroadcast(true);
-        } catch {
-          // some runtimes refuse on loopback-only binds; sending unicast still works
-        }
-      }
-      const local = sock.address();
-      resolve({
-        readable,
-        address: local.address,
-        port: local.port,
-        get dropped() {
-          return dropped;
-        },
-        send: (data, address, port) =>
-          new Promise<void>((done, fail) => {
-            if (closed) return fail(new Error("udp socket closed"));
-            sock.send(data, port, address, (err) => (err ? fail(err) : done()));
-          }),
-        close: () =>
-          new Promise<void>((done) => {
-            if (closed) return done();
-            closed = true;
-            sock.close(() => done());
-          }),
-      });
+      resolveClosed({ reason });
+    };
+    const readable = new ReadableStream<Uint8Array>(
+      {
+        start: (c) => void (controller = c),
+        cancel: () => end("consumer cancelled"),
+      },
+      // +64 per entry: even empty datagrams are bounded.
+      { highWaterMark: queueBytes, size: (d) => (d?.byteLength ?? 0) + 64 },
+    );
+    const writable = new WritableStream<Uint8Array>({
+      write: (chunk) => (ended ? Promise.reject(new LinkError(`${key}: link closed`)) : udp.send(chunk, address, port)),
     });
-  });
+    if (!controller) return undefined;
+    const peer: Peer = { controller, lastRx: Date.now(), end };
+    peers.set(key, peer);
+    onLink({ readable, writable, remote: key, address, port, closed, close: (reason) => end(reason ?? "closed") });
+    return peer;
+  };
+
+  const onDatagram = (d: Datagram) => {
+    if (closing) return;
+    const key = formatHostPort(d.address, d.port);
+    let peer = peers.get(key);
+    if (!peer) {
+      if (peers.size >= maxPeers) {
+        dropped++;
+        return;
+      }
+      peer = newPeer(key, d.address, d.port);
+      if (!peer) return;
+    }
+    peer.lastRx = Date.now();
+    if ((peer.controller.desiredSize ?? 1) <= 0) {
+      dropped++;
+      return;
+    }
+    peer.controller.enqueue(d.data);
+  };
+
+  const udp = await adapter.bindUdp(opts, onDatagram);
+  const idleMs = opts.idleMs ?? 600_000;
+  const sweeper = idleMs > 0
+    ? setInterval(() => {
+        const now = Date.now();
+        for (const p of [...peers.values()]) if (now - p.lastRx > idleMs) p.end("idle");
+      }, Math.min(idleMs, 60_000))
+    : undefined;
+  // A background sweep must not keep a finished process alive.
+  if (sweeper && typeof sweeper === "object" && "unref" in sweeper) sweeper.unref();
+
+  return {
+    address: udp.address,
+    port: udp.port,
+    get dropped() {
+      return dropped;
+    },
+    get peers() {
+      return peers.size;
+    },
+    send: (data, address, port) => udp.send(data, address, port),
+    close: async () => {
+      if (closing) return;
+      closing = true;
+      if (sweeper) clearInterval(sweeper);
+      for (const p of [...peers.values()]) p.end("socket closed");
+      await udp.close();
+    },
+  };
 }

@@ -1,8 +1,9 @@
 // Wires Dehne sessions to the hub (normalized layout) and to from_/to_dehneEVSE (compatible layout).
 import { CommandError, errorMessage } from "../../lib/errors.ts";
-import type { ChargerHandle } from "../../lib/hub.ts";
+import type { ChargerHandle } from "../../lib/protocol.ts";
 import type { BridgeContext, Running } from "../../lib/protocol.ts";
-import { listenTcp, parseHostPort, type Connection } from "../../lib/tcp.ts";
+import { type Link, parseHostPort } from "../../lib/link.ts";
+import { listenTcp } from "../../lib/tcp.ts";
 import { formatZodError } from "../../lib/zod-format.ts";
 import type { Handshake } from "./codec.ts";
 import type { DehneConfig } from "./config.ts";
@@ -66,7 +67,7 @@ export class DehneBridge implements Running {
     if (this.cfg.compatible) this.ctx.mqtt.publishJson(this.cfg.topic_publish, m);
   }
 
-  private accept(conn: Connection): void {
+  private accept(conn: Link): void {
     let log = this.ctx.log.child({ remote: conn.remote });
     let serial: string | undefined;
     const session: DehneSession = new DehneSession(

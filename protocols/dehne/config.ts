@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseHostPort } from "../../lib/tcp.ts";
+import { parseHostPort } from "../../lib/link.ts";
 
 const calibration = z
   .object({

@@ -2,7 +2,7 @@
 // strictly one request in flight (the protocol has no request ids; spec §6, G11).
 import { ProtocolError, TimeoutError, errorMessage } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/log.ts";
-import type { Connection } from "../../lib/tcp.ts";
+import type { Link } from "../../lib/link.ts";
 import { chargerStreamDecoder, type Handshake } from "./codec.ts";
 import { decodeChargerFrame, encodeRequest, expectedReply, type ChargerMessage, type ServerRequest } from "./wire.ts";
 
@@ -39,7 +39,7 @@ export class DehneSession {
   /** Frames received, for `last_seen`-style bookkeeping and tests. */
   frames = 0;
 
-  constructor(private conn: Connection, private opts: SessionOptions, private log: Logger, private events: SessionEvents) {
+  constructor(private conn: Link, private opts: SessionOptions, private log: Logger, private events: SessionEvents) {
     this.writer = conn.writable.getWriter();
     this.writer.closed.catch(() => {});
   }

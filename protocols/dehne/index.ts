@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import type { Logger } from "../../lib/log.ts";
 import type { ProtocolPlugin, Running } from "../../lib/protocol.ts";
-import { parseHostPort } from "../../lib/tcp.ts";
+import { parseHostPort } from "../../lib/link.ts";
 import { DehneBridge } from "./bridge.ts";
 import { dehneConfigSchema } from "./config.ts";
 import { SimulatedDehne, simSerial } from "./simulator.ts";

@@ -1,7 +1,8 @@
 // A fake Dehne-EVSE written from the spec: handshake, answers in order, 10 s watchdog, notify on
 // pilot changes, a car that follows the PWM offer, and the log buffer the firmware keeps.
 import type { Logger } from "../../lib/log.ts";
-import { connectTcp, type Connection, type HostPort } from "../../lib/tcp.ts";
+import type { HostPort, Link } from "../../lib/link.ts";
+import { dialTcp } from "../../lib/tcp.ts";
 import { encodeHandshake, serverStreamDecoder } from "./codec.ts";
 import { PWM_OFF, pwmToAmps } from "./normalize.ts";
 import { decodeServerFrame, encodeChargerMessage, firmwareCrcMatches, type ChargerMessage, type PilotVoltage, type ServerRequest } from "./wire.ts";
@@ -31,7 +32,7 @@ export class SimulatedDehne {
   private pilot: PilotVoltage = "volt_12";
   private logBuf = "";
   private started = Date.now();
-  private conn: Connection | undefined;
+  private conn: Link | undefined;
   private writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
   private stopped = false;
   private watchdog: ReturnType<typeof setTimeout> | undefined;
@@ -58,7 +59,7 @@ export class SimulatedDehne {
 
   private async connect(): Promise<void> {
     try {
-      this.conn = await connectTcp(this.opts.target);
+      this.conn = await dialTcp(this.opts.target);
     } catch (err) {
       this.scheduleReconnect();
       return;
@@ -72,7 +73,7 @@ export class SimulatedDehne {
     void this.readLoop(conn);
   }
 
-  private async readLoop(conn: Connection): Promise<void> {
+  private async readLoop(conn: Link): Promise<void> {
     const reader = conn.readable.pipeThrough(serverStreamDecoder()).getReader();
     try {
       for (;;) {
@@ -96,7 +97,7 @@ export class SimulatedDehne {
     } catch {
       // connection reset
     }
-    this.dropConnection();
+    this.dropLink();
   }
 
   private async handle(req: ServerRequest): Promise<void> {
@@ -126,7 +127,7 @@ export class SimulatedDehne {
         // The real charger reboots about a second later and comes back with the new image.
         setTimeout(() => {
           this.firmware++;
-          this.dropConnection(true);
+          this.dropLink(true);
         }, 200);
     }
   }
@@ -205,11 +206,11 @@ export class SimulatedDehne {
     if (this.watchdog) clearTimeout(this.watchdog);
     this.watchdog = setTimeout(() => {
       this.opts.log?.info("simulated charger: no request for too long, reconnecting", { serial: this.serial });
-      this.dropConnection(true);
+      this.dropLink(true);
     }, this.opts.watchdogMs ?? 10_000);
   }
 
-  private dropConnection(reconnectNow = false): void {
+  private dropLink(reconnectNow = false): void {
     if (this.watchdog) clearTimeout(this.watchdog);
     const conn = this.conn;
     this.conn = undefined;
@@ -229,6 +230,6 @@ export class SimulatedDehne {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.dropConnection();
+    this.dropLink();
   }
 }

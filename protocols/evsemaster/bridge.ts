@@ -1,7 +1,7 @@
 // The running protocol: one UDP socket on 28376, datagrams routed to one driver per serial.
 
 import type { BridgeContext, Running } from "../../lib/protocol.ts";
-import { openUdp } from "../../lib/udp.ts";
+import { datagrams, openUdp } from "../../lib/udp.ts";
 import { decodeEvsePacket, decoderStream, type EvseMessage, type Received } from "./codec.ts";
 import type { ChargerConfig, EvsemasterConfig } from "./config.ts";
 import { DiscoveryLimit } from "./discovery.ts";
@@ -10,7 +10,24 @@ import { PasswordStore } from "./passwords.ts";
 
 export async function startBridge(ctx: BridgeContext, cfg: EvsemasterConfig): Promise<Running> {
   const log = ctx.log.child({ protocol: "evsemaster" });
-  const sock = await openUdp({ bind: cfg.bind, port: cfg.port, broadcast: true });
+  let onDatagram: (r: Received<EvseMessage>) => void = () => {};
+  const pumps = new Set<Promise<void>>();
+  // One link per sending host: each is decoded on its own and routed by serial below.
+  const sock = await openUdp({ bind: cfg.bind, port: cfg.port, broadcast: true }, (link) => {
+    const pump = datagrams(link).pipeThrough(decoderStream(decodeEvsePacket)).pipeTo(
+      new WritableStream({
+        write: (r) => {
+          try {
+            onDatagram(r);
+          } catch (err) {
+            log.error("driver failure", { error: err instanceof Error ? err.message : String(err) });
+          }
+        },
+      }),
+    ).catch(() => {});
+    pumps.add(pump);
+    void pump.finally(() => pumps.delete(pump));
+  });
   log.info("listening for EVSEMaster chargers", { bind: cfg.bind, port: sock.port, chargers_configured: cfg.charger.length, time_zone: cfg.time_zone });
   const configured = new Map<string, ChargerConfig>(cfg.charger.map((c) => [c.serial, c]));
   const chargers = new Map<string, EvseCharger>();
@@ -28,7 +45,7 @@ export async function startBridge(ctx: BridgeContext, cfg: EvsemasterConfig): Pr
     },
   };
 
-  const onDatagram = (r: Received<EvseMessage>) => {
+  onDatagram = (r: Received<EvseMessage>) => {
     if (!r.ok) {
       badCount++;
       // Debug only, since every LAN host can send junk to the port; the count goes into the stop log.
@@ -51,17 +68,6 @@ export async function startBridge(ctx: BridgeContext, cfg: EvsemasterConfig): Pr
     c.receive(r.message, r.from, Date.now());
   };
 
-  const pump = sock.readable.pipeThrough(decoderStream(decodeEvsePacket)).pipeTo(
-    new WritableStream({
-      write: (r) => {
-        try {
-          onDatagram(r);
-        } catch (err) {
-          log.error("driver failure", { error: err instanceof Error ? err.message : String(err) });
-        }
-      },
-    }),
-  ).catch(() => {});
 
   const tickMs = Math.max(50, Math.min(1000, (Math.min(cfg.offline_after_s, cfg.session_timeout_s, cfg.login_timeout_s) * 1000) / 5));
   const timer = setInterval(() => {
@@ -80,7 +86,7 @@ export async function startBridge(ctx: BridgeContext, cfg: EvsemasterConfig): Pr
       clearInterval(timer);
       for (const c of chargers.values()) c.stop();
       await sock.close();
-      await pump;
+      await Promise.all(pumps);
       let foreign = 0;
       for (const c of chargers.values()) foreign += c.foreignDropped;
       log.info("evsemaster stopped", {

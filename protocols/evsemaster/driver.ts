@@ -2,7 +2,7 @@
 
 import { SwitchLimiter } from "../../lib/rate-limit.ts";
 import { CommandError } from "../../lib/errors.ts";
-import type { ChargerDriver, ChargerHandle, ChargerMeta, Hub } from "../../lib/hub.ts";
+import type { ChargerDriver, ChargerHandle, ChargerMeta, ChargerRegistry } from "../../lib/protocol.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { MqttLink } from "../../lib/mqtt.ts";
 import type { SetCommand } from "../../lib/normalized.ts";
@@ -17,7 +17,7 @@ import { Pending } from "./pending.ts";
 import { detail, newView, normalized, storeInView, type ChargerView } from "./view.ts";
 
 export interface DriverEnv {
-  hub: Hub;
+  hub: ChargerRegistry;
   mqtt: MqttLink;
   baseTopic: string;
   log: Logger;

@@ -2,7 +2,7 @@
 // pushes, and answers to every command the bridge sends.
 
 import type { Logger } from "../../lib/log.ts";
-import { openUdp, type UdpSocket } from "../../lib/udp.ts";
+import { datagrams, openUdp, type UdpEndpoint } from "../../lib/udp.ts";
 import { decodeAppPacket, decoderStream, encodeEvse, type AppMessage, type EvseMessage, type Received } from "./codec.ts";
 import { dateToEm, emToDate } from "./emtime.ts";
 import { SimState, type SimModel } from "./sim-model.ts";
@@ -35,7 +35,7 @@ export class SimCharger {
   muteHeadings = false;
   /** Test hook: answer a setting SET with a GET echo of the old value first (a late config-refresh answer). */
   getEchoBeforeSet = false;
-  private sock: UdpSocket | undefined;
+  private sock: UdpEndpoint | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private client: Endpoint | undefined;
   private lastAnswerMs = 0;
@@ -43,7 +43,7 @@ export class SimCharger {
   private nextHeading = 0;
   private nextStatus = 0;
   private lastStep = Date.now();
-  private pump: Promise<void> = Promise.resolve();
+  private readonly pumps: Promise<void>[] = [];
   /** Everything the app sent, for tests and debugging. */
   readonly received: { at: number; message: AppMessage }[] = [];
 
@@ -60,12 +60,14 @@ export class SimCharger {
   }
 
   async start(): Promise<void> {
-    const sock = await openUdp({ bind: this.opts.bind, port: 0, broadcast: true });
+    const pumps = this.pumps;
+    const sock = await openUdp({ bind: this.opts.bind, port: 0, broadcast: true }, (link) => {
+      pumps.push(datagrams(link)
+        .pipeThrough(decoderStream(decodeAppPacket))
+        .pipeTo(new WritableStream({ write: (r) => this.onReceive(r) }))
+        .catch(() => {}));
+    });
     this.sock = sock;
-    this.pump = sock.readable
-      .pipeThrough(decoderStream(decodeAppPacket))
-      .pipeTo(new WritableStream({ write: (r) => this.onReceive(r) }))
-      .catch(() => {});
     const stepMs = Math.max(20, Math.min(500, Math.min(this.opts.beaconMs, this.opts.headingMs, this.opts.statusMs) / 4));
     this.timer = setInterval(() => this.tick(Date.now()), stepMs);
     this.tick(Date.now());
@@ -74,7 +76,7 @@ export class SimCharger {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.sock?.close();
-    await this.pump;
+    await Promise.all(this.pumps);
   }
 
   /** Test hook: another app logs in and takes the session (the bridge sees an unsolicited 0x0155). */

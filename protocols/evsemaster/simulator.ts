@@ -3,7 +3,7 @@
 import { parseArgs } from "node:util";
 import type { Logger } from "../../lib/log.ts";
 import type { Running } from "../../lib/protocol.ts";
-import { parseHostPort } from "../../lib/tcp.ts";
+import { parseHostPort } from "../../lib/link.ts";
 import { systemTimeZone, validateTimeZone } from "./emtime.ts";
 import { SimCharger, type SimOptions } from "./sim-charger.ts";
 import { MODELS } from "./sim-model.ts";

@@ -1,8 +1,8 @@
 /** The central system: the WebSocket server plus one session per charge point identity. */
 import { readFileSync } from "node:fs";
 import type { BridgeContext, Running } from "../../lib/protocol.ts";
-import { parseHostPort } from "../../lib/tcp.ts";
-import { listenWebSocket, type WsConnection, type WsServer } from "../../lib/websocket.ts";
+import { type MessageLink, parseHostPort } from "../../lib/link.ts";
+import { listenWebSocket, type WsServer } from "../../lib/websocket.ts";
 import { CompatLayer } from "./compat.ts";
 import type { OcppSection } from "./config.ts";
 import { Session } from "./driver.ts";
@@ -69,13 +69,13 @@ export async function startCentralSystem(ctx: BridgeContext, cfg: OcppSection): 
     }
   };
 
-  const onConnection = (conn: WsConnection, acc: Accepted) => {
+  const onConnection = (conn: MessageLink, acc: Accepted) => {
     const slog = log.child({ charger: acc.identity });
     // Two aliases can both pass the door while neither is live yet.
     const other = book.conflict(acc.identity);
     if (other !== undefined) {
       slog.warn("ocpp connection refused after the handshake: identity collides in MQTT topics", { other, remote: conn.remote });
-      conn.close(1008, "identity collides with another charge point");
+      conn.close("identity collides with another charge point", 1008);
       return;
     }
     const old = sessions.get(acc.identity);

@@ -1,6 +1,6 @@
 /** One charge point's session: reads frames, answers its CALLs (spec §4), sends ours. */
 import type { Logger } from "../../lib/log.ts";
-import type { WsConnection } from "../../lib/websocket.ts";
+import type { MessageLink } from "../../lib/link.ts";
 import { frameStream } from "./codec.ts";
 import type { OcppSection } from "./config.ts";
 import type { OcppStateStore } from "./persist.ts";
@@ -13,7 +13,7 @@ export type CpEvent = { [A in CpAction]: { action: A; request: CpRequest<A>; res
 
 export interface SessionDeps {
   identity: string;
-  conn: WsConnection;
+  conn: MessageLink;
   cfg: OcppSection;
   lenient: boolean;
   store: OcppStateStore;
@@ -22,6 +22,14 @@ export interface SessionDeps {
   chargingEnabled(): boolean;
   onEvent(s: Session, ev: CpEvent): void;
   onClose(s: Session, reason: string): void;
+}
+
+const utf8 = new TextEncoder();
+
+/** Each WebSocket message is whole, so each decodes on its own. */
+function messagesAsText(): TransformStream<Uint8Array, string> {
+  const dec = new TextDecoder();
+  return new TransformStream({ transform: (m, c) => c.enqueue(dec.decode(m)) });
 }
 
 /** `YYYY-MM-DDTHH:MM:SSZ`, the format ocpp2mqtt publishes and chargers parse best. */
@@ -36,10 +44,18 @@ export class Session {
   private closeReason: string | undefined;
   private ended = false;
 
+  private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  private linkClosed = false;
+
   constructor(private deps: SessionDeps) {
     this.identity = deps.identity;
+    this.writer = deps.conn.writable.getWriter();
+    void deps.conn.closed.then(() => (this.linkClosed = true));
     this.rpc = new RpcPeer({
-      send: (text) => deps.conn.send(text),
+      send: (text) => {
+        if (this.linkClosed) throw new Error("websocket is not open");
+        this.writer.write(utf8.encode(text)).catch(() => {});
+      },
       handle: (action, payload) => this.handle(action as CpAction, payload),
       callTimeoutMs: deps.cfg.call_timeout_s * 1000,
       lenient: () => deps.lenient,
@@ -59,7 +75,7 @@ export class Session {
 
   /** Runs until the socket closes. */
   async run(): Promise<void> {
-    const reader = this.deps.conn.readable.pipeThrough(frameStream(this.deps.cfg.max_message_bytes)).getReader();
+    const reader = this.deps.conn.readable.pipeThrough(messagesAsText()).pipeThrough(frameStream(this.deps.cfg.max_message_bytes)).getReader();
     const closed = this.deps.conn.closed.then((c) => {
       this.closeReason ??= `connection_closed_${c.code}`;
     });
@@ -89,7 +105,7 @@ export class Session {
   /** `why` becomes the compat `disconnect_reason`. */
   close(code: number, text: string, why: string): void {
     this.closeReason ??= why;
-    this.deps.conn.close(code, text);
+    this.deps.conn.close(text, code);
   }
 
   private end(): void {

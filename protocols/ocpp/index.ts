@@ -1,6 +1,6 @@
 /** OCPP 1.6J central system (spec /work/shared/specs/ocpp.md), as the bridge sees it. */
 import type { ProtocolPlugin } from "../../lib/protocol.ts";
-import { parseHostPort } from "../../lib/tcp.ts";
+import { parseHostPort } from "../../lib/link.ts";
 import { startCentralSystem } from "./central.ts";
 import { ocppSectionSchema } from "./config.ts";
 import { ocppEnvAliases } from "./env-aliases.ts";

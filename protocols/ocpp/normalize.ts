@@ -4,7 +4,7 @@
  */
 import { CommandError } from "../../lib/errors.ts";
 import { SwitchLimiter } from "../../lib/rate-limit.ts";
-import type { ChargerDriver, ChargerHandle, ChargerMeta, Hub } from "../../lib/hub.ts";
+import type { ChargerDriver, ChargerHandle, ChargerMeta, ChargerRegistry } from "../../lib/protocol.ts";
 import type { ChargerStatus, NormalizedState, SetCommand } from "../../lib/normalized.ts";
 import { camelToSnake, convertKeys, resolveAction, snakeToCamel } from "./commands.ts";
 import { applyCurrentLimit } from "./current-limit.ts";
@@ -47,7 +47,7 @@ interface ConnectorState {
 }
 
 export interface ViewDeps {
-  hub: Hub;
+  hub: ChargerRegistry;
   cfg: OcppSection;
   identity: string;
   session(): Session | undefined;

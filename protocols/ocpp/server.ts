@@ -85,7 +85,7 @@ export function makeDecider(cfg: OcppSection, log: Logger, book: IdentityBook): 
     const own = Object.hasOwn(cfg.chargers, identity) ? cfg.chargers[identity] : undefined;
     if (own?.password !== undefined || cfg.require_auth) {
       if (own?.password === undefined) return refuse(401, "no credentials configured for this charge point", { charger: identity });
-      if (!checkBasicAuth(req.headers.authorization, identity, own.password)) return refuse(401, "bad credentials", { charger: identity });
+      if (!checkBasicAuth(req.headers.get("authorization") ?? undefined, identity, own.password)) return refuse(401, "bad credentials", { charger: identity });
     }
     const other = book.conflict(identity);
     if (other !== undefined) return refuse(409, `identity collides with charge point "${other}" in MQTT topics`, { charger: identity, other });

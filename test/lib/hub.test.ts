@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { CommandError } from "../../lib/errors.ts";
-import { Hub, type ChargerDriver } from "../../lib/hub.ts";
+import { Hub } from "../../lib/hub.ts";
+import type { ChargerDriver } from "../../lib/protocol.ts";
 import { createLogger, silentLogger } from "../../lib/log.ts";
 import { MqttLink } from "../../lib/mqtt.ts";
 import { Mosquitto } from "../support/mosquitto.ts";

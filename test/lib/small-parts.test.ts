@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { OfflineQueue } from "../../lib/offline-queue.ts";
 import { SwitchLimiter } from "../../lib/rate-limit.ts";
-import { parseHostPort } from "../../lib/tcp.ts";
+import { parseHostPort } from "../../lib/link.ts";
 import { sanitizeSegment, topicMatches } from "../../lib/topics.ts";
 import { ampsToPwm, pwmToAmps } from "../../protocols/dehne/normalize.ts";
 

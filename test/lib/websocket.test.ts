@@ -1,9 +1,10 @@
-// lib/websocket.ts over real loopback sockets: decisions as HTTP answers, text streams, pings that go unanswered.
+// lib/websocket.ts over real loopback sockets: decisions as HTTP answers, one chunk per message, pings that go unanswered.
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import net from "node:net";
 import { WebSocket } from "ws";
 import { silentLogger } from "../../lib/log.ts";
-import { listenWebSocket, type UpgradeRequest, type WsConnection, type WsServer } from "../../lib/websocket.ts";
+import type { MessageLink } from "../../lib/link.ts";
+import { listenWebSocket, type UpgradeRequest, type WsServer } from "../../lib/websocket.ts";
 
 setDefaultTimeout(15_000);
 
@@ -27,7 +28,7 @@ function open(url: string, protocols: string[] = []): Promise<WebSocket> {
 
 test("decide() sees path, query, offered protocols; refusals are HTTP answers; messages arrive as text", async () => {
   const seen: UpgradeRequest[] = [];
-  const conns: WsConnection[] = [];
+  const conns: MessageLink[] = [];
   server = await listenWebSocket<string>({
     host: "127.0.0.1",
     port: 0,
@@ -43,10 +44,11 @@ test("decide() sees path, query, offered protocols; refusals are HTTP answers; m
       conns.push(c);
       void (async () => {
         const reader = c.readable.getReader();
+        const writer = c.writable.getWriter();
         for (;;) {
           const r = await reader.read();
           if (r.done) break;
-          c.send(`${ctx}:${r.value}`);
+          await writer.write(new TextEncoder().encode(`${ctx}:${new TextDecoder().decode(r.value)}`));
         }
       })();
     },
@@ -75,7 +77,7 @@ test("a peer that never answers pings is dropped after the allowed misses", asyn
     maxMissedPongs: 2,
     maxPayload: 1024,
     decide: () => ({ accept: true, protocol: null, context: null }),
-    onConnection: (c) => void c.closed.then((i) => closed.push(i.code)),
+    onConnection: (c) => void c.closed.then((i) => closed.push(i.code ?? -1)),
   });
   // A hand-made client that completes the handshake and then ignores everything, pings included.
   const sock = net.connect({ host: "127.0.0.1", port: server.port });
@@ -92,8 +94,8 @@ test("a peer that never answers pings is dropped after the allowed misses", asyn
   expect(closed).toEqual([1006]);
 });
 
-test("send() after close throws; close() is idempotent", async () => {
-  let conn: WsConnection | undefined;
+test("a write after close is refused; close() is idempotent", async () => {
+  let conn: MessageLink | undefined;
   server = await listenWebSocket<null>({
     host: "127.0.0.1",
     port: 0,
@@ -107,15 +109,15 @@ test("send() after close throws; close() is idempotent", async () => {
   });
   const ws = await open(`ws://127.0.0.1:${server.port}/`);
   await new Promise((r) => setTimeout(r, 50));
-  conn!.close(1000, "done");
+  conn!.close("done", 1000);
   conn!.close();
   expect((await conn!.closed).code).toBe(1000);
-  expect(() => conn!.send("x")).toThrow();
+  await expect(conn!.writable.getWriter().write(new TextEncoder().encode("x"))).rejects.toThrow();
   ws.terminate();
 });
 
 test("a peer that never reads is closed with 1008 once our send buffer passes maxBufferedBytes", async () => {
-  let conn: WsConnection | undefined;
+  let conn: MessageLink | undefined;
   const warnings: string[] = [];
   const log = { ...silentLogger, warn: (msg: string) => void warnings.push(msg), child: () => log };
   server = await listenWebSocket<null>({
@@ -138,17 +140,18 @@ test("a peer that never reads is closed with 1008 once our send buffer passes ma
   await new Promise((r) => sock.once("data", r));
   sock.pause();
   await new Promise((r) => setTimeout(r, 50));
-  const chunk = "x".repeat(64 * 1024);
+  const chunk = new TextEncoder().encode("x".repeat(64 * 1024));
+  const writer = conn!.writable.getWriter();
   let sent = 0;
   try {
     // 64 MiB is far more than loopback buffers hold; the guard must trip long before.
-    for (; sent < 1024; sent++) conn!.send(chunk);
+    for (; sent < 1024; sent++) await writer.write(chunk);
   } catch {
-    // closing: send() throws once the socket is no longer open
+    // closing: writes are refused once the socket is no longer open
   }
   expect(sent).toBeLessThan(1024);
   expect(warnings).toContain("websocket peer does not read its messages, closing");
   // 1008 was sent, but a peer that reads nothing never answers it: the socket is then cut (1006).
-  expect([1006, 1008]).toContain((await conn!.closed).code);
+  expect([1006, 1008]).toContain((await conn!.closed).code ?? -1);
   sock.destroy();
 });

@@ -52,7 +52,7 @@ export async function startInProcess(
     base,
     stop: async () => {
       await running.stop();
-      hub.stop();
+      await hub.stop();
       await mqtt.close();
     },
   };

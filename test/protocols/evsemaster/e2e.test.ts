@@ -10,6 +10,7 @@ import { evsemasterPlugin } from "../../../protocols/evsemaster/index.ts";
 import { MODELS } from "../../../protocols/evsemaster/sim-model.ts";
 import { startInProcess } from "../../support/in-process-bridge.ts";
 import { brokerForFile } from "../../support/broker-for-file.ts";
+import { until } from "../../support/until.ts";
 import { E2E_TIMEOUT_MS, FAST, rig, sleep } from "./rig.ts";
 
 const mosq = brokerForFile({ timeoutMs: E2E_TIMEOUT_MS });
@@ -146,7 +147,8 @@ test("a silent charger goes offline, then comes back and logs in again", async (
     const since = r.probe.mark();
     await r.probe.wait(`${r.base}/${S1}/availability`, (m) => m.text === "online", 5000, since);
     await r.detail(S1, (x) => x.logged_in === true, 5000);
-    expect(sim.loggedIn).toBe(true);
+    // The LoginConfirm datagram and the detail publish race each other: wait for the datagram.
+    await until(() => sim.loggedIn, "the simulator takes the LoginConfirm");
   } finally {
     await r.close();
   }

@@ -28,7 +28,7 @@ describe("identities at the door (H2, M2)", () => {
     const live = new Map<string, unknown>();
     const remembered = new Map<string, unknown>();
     const decide = makeDecider(cfg, silentLogger, new IdentityBook(cfg, { live, remembered }));
-    const req = (path: string) => ({ path, query: new URLSearchParams(), headers: {}, remoteAddress: "10.0.0.9", offered: ["ocpp1.6"] });
+    const req = (path: string) => ({ path, query: new URLSearchParams(), headers: new Headers(), remoteAddress: "10.0.0.9", offered: ["ocpp1.6"] });
     expect(decide(req("/CP%201"))).toMatchObject({ accept: false, status: 400 });
     expect(decide(req("/CP%2F1"))).toMatchObject({ accept: false, status: 400 });
     expect(decide(req("/CP+1"))).toMatchObject({ accept: false, status: 409 });

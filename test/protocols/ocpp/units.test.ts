@@ -145,7 +145,7 @@ describe("accepting connections", () => {
   test("path_prefix: other paths refused with 404, the prefix alone is no identity", () => {
     const cfg = ocppSectionSchema.parse({ path_prefix: "/ocpp" });
     const decide = makeDecider(cfg, silentLogger, new IdentityBook(cfg, { live: new Map(), remembered: new Map() }));
-    const req = (path: string) => ({ path, query: q(), headers: {}, remoteAddress: "10.0.0.9", offered: ["ocpp1.6"] });
+    const req = (path: string) => ({ path, query: q(), headers: new Headers(), remoteAddress: "10.0.0.9", offered: ["ocpp1.6"] });
     expect(decide(req("/other/CP1"))).toMatchObject({ accept: false, status: 404 });
     expect(decide(req("/ocpp/CP1"))).toMatchObject({ accept: true, protocol: "ocpp1.6", context: { identity: "CP1" } });
     expect(decide(req("/ocpp"))).toMatchObject({ accept: true, context: { identity: "cp_10.0.0.9" } });

@@ -1,0 +1,51 @@
+// UDP through node:dgram.
+import dgram from "node:dgram";
+import { formatHostPort, LinkError } from "../link.ts";
+import type { Datagram, UdpSocket, UdpSocketOptions } from "../sockets.ts";
+
+export function bindUdp(opts: UdpSocketOptions, onDatagram: (d: Datagram) => void, recvBufferBytes?: number): Promise<UdpSocket> {
+  // No reuseAddr: a second bridge on the same port must fail loudly, not silently steal half the traffic.
+  const sock = dgram.createSocket({ type: "udp4" });
+  let closed = false;
+  sock.on("message", (msg: Buffer, rinfo: dgram.RemoteInfo) => {
+    if (!closed) onDatagram({ data: new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), address: rinfo.address, port: rinfo.port });
+  });
+  return new Promise((resolve, reject) => {
+    sock.once("error", (err) => reject(new LinkError(`cannot bind UDP ${formatHostPort(opts.bind, opts.port)}: ${err.message}`)));
+    sock.bind(opts.port, opts.bind, () => {
+      sock.removeAllListeners("error");
+      // A send failure (e.g. host unreachable) surfaces through send(); an unhandled 'error' would crash.
+      sock.on("error", () => {});
+      if (recvBufferBytes) {
+        try {
+          sock.setRecvBufferSize(recvBufferBytes);
+        } catch {
+          // not supported everywhere; the default buffer still works
+        }
+      }
+      if (opts.broadcast) {
+        try {
+          sock.setBroadcast(true);
+        } catch {
+          // some runtimes refuse on loopback-only binds; sending unicast still works
+        }
+      }
+      const local = sock.address();
+      resolve({
+        address: local.address,
+        port: local.port,
+        send: (data, address, port) =>
+          new Promise<void>((done, fail) => {
+            if (closed) return fail(new LinkError("udp socket closed"));
+            sock.send(data, port, address, (err) => (err ? fail(err) : done()));
+          }),
+        close: () =>
+          new Promise<void>((done) => {
+            if (closed) return done();
+            closed = true;
+            sock.close(() => done());
+          }),
+      });
+    });
+  });
+}
