@@ -95,10 +95,26 @@ export interface WsServerOptions<C> extends HostPort {
   onConnection(link: MessageLink, context: C): void;
 }
 
+export interface HttpServeOptions extends HostPort {
+  tls?: TlsServerOptions | undefined;
+}
+
+/** A fetch-style handler: the Request, where it came from; the Response (bodies may stream, e.g. SSE). */
+export type HttpHandler = (req: Request, info: { remoteAddress: string }) => Response | Promise<Response>;
+
+export interface SerialOptions {
+  /** A device path such as /dev/ttyUSB0 (opened raw, 8N1). */
+  path: string;
+  baud: number;
+}
+
 export interface Sockets {
   readonly name: string;
   listenTcp(opts: TcpListenOptions, onLink: (link: Link) => void): Promise<Listener>;
   dialTcp(opts: TcpDialOptions): Promise<Link>;
   bindUdp(opts: UdpSocketOptions, onDatagram: (d: Datagram) => void): Promise<UdpSocket>;
   listenWebSocket<C>(opts: WsServerOptions<C>): Promise<Listener & { readonly secure: boolean }>;
+  serveHttp(opts: HttpServeOptions, handler: HttpHandler): Promise<Listener & { readonly secure: boolean }>;
+  /** A serial line as a Link; rejects with a LinkError naming the device when it cannot be opened. */
+  openSerial(opts: SerialOptions): Promise<Link>;
 }

@@ -15,4 +15,6 @@ export const nodeSockets: Sockets = {
   // the throughput and ~2.5× the memory per charger.
   bindUdp: (opts, onDatagram) => bindUdp(opts, onDatagram, isDeno() ? undefined : 1 << 20),
   listenWebSocket,
+  serveHttp: () => Promise.reject(new Error("HTTP server: not yet available in the node adapter")),
+  openSerial: () => Promise.reject(new Error("serial lines: not yet available in the node adapter")),
 };
