@@ -26,7 +26,7 @@ demo: deps
 
 ## type-check, unit + end-to-end tests (Bun, Deno and the compiled binary against real Mosquitto)
 test: deps typecheck build
-	$(BUN) test --timeout 60000
+	$(BUN) test --timeout 60000 --parallel=4
 
 typecheck: deps
 	$(TSC) -p .

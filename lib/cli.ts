@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { startBridge } from "./bridge.ts";
 import { loadConfig, maskSecrets, type Config } from "./config.ts";
 import { ConfigError, errorMessage } from "./errors.ts";
-import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from "./log.ts";
+import { createLogger, LOG_LEVELS, type LogLevel } from "./log.ts";
 import type { ProtocolPlugin } from "./protocol.ts";
 import { onShutdownSignal } from "./runtime.ts";
 import { VERSION } from "./version.ts";
@@ -25,7 +25,7 @@ function usage(plugins: ProtocolPlugin[]): string {
 Usage:
   evse2mqtt [run] [options]            run the bridge (default)
   evse2mqtt check-config [options]     validate the config and print it, secrets masked
-  evse2mqtt simulate <protocol> [...]  fake chargers (see: evsemaster simulate <protocol> --help)
+  evse2mqtt simulate <protocol> [...]  fake chargers (see: evse2mqtt simulate <protocol> --help)
   evse2mqtt --demo                     embedded broker + one simulated charger per protocol
 
 Options:
@@ -64,11 +64,6 @@ function configFrom(values: Values, plugins: ProtocolPlugin[], env: Record<strin
     env,
     flags,
   });
-}
-
-function earlyLogger(values: Values): Logger {
-  const level = LOG_LEVELS.includes(values["log-level"] as LogLevel) ? (values["log-level"] as LogLevel) : "info";
-  return createLogger({ level, json: values["log-json"] ?? false });
 }
 
 /** Returns the process exit code; `run` resolves only after a shutdown signal. */
@@ -131,18 +126,42 @@ export async function main(argv: string[], plugins: ProtocolPlugin[], env: Recor
   return 0;
 }
 
+function isLogLevel(v: string | undefined): v is LogLevel {
+  return LOG_LEVELS.some((l) => l === v);
+}
+
+const isHelp = (a: string) => a === "--help" || a === "-h";
+
 async function simulate(args: string[], plugins: ProtocolPlugin[]): Promise<number> {
   const name = args[0];
   const plugin = plugins.find((p) => p.name === name);
   if (!plugin) {
-    process.stderr.write(`simulate: expected a protocol (${plugins.map((p) => p.name).join(", ")}), got "${name ?? ""}"\n`);
+    const list = plugins.map((p) => p.name).join(", ");
+    if (name !== undefined && isHelp(name)) {
+      process.stdout.write(`usage: evse2mqtt simulate <protocol> [options] [--log-level L]\nprotocols: ${list}\nevse2mqtt simulate <protocol> --help for its options\n`);
+      return 0;
+    }
+    process.stderr.write(`simulate: expected a protocol (${list}), got "${name ?? ""}"\n`);
     return 2;
+  }
+  if (args.slice(1).some(isHelp)) {
+    process.stdout.write(`${plugin.simulateHelp ?? `usage: evse2mqtt simulate ${plugin.name}`}\n  --log-level L        ${LOG_LEVELS.join(" | ")} (default info)\n`);
+    return 0;
   }
   let level: LogLevel = "info";
   const pass: string[] = [];
   for (let i = 1; i < args.length; i++) {
-    if (args[i] === "--log-level") level = (args[++i] as LogLevel) ?? "info";
-    else pass.push(args[i]!);
+    const a = args[i] ?? "";
+    if (a !== "--log-level") {
+      pass.push(a);
+      continue;
+    }
+    const v = args[++i];
+    if (!isLogLevel(v)) {
+      process.stderr.write(`simulate ${name}: --log-level expects one of ${LOG_LEVELS.join(", ")}, got "${v ?? ""}"\n`);
+      return 2;
+    }
+    level = v;
   }
   const log = createLogger({ level, json: false });
   let sim;

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
 import { ConfigError, type ConfigIssue, errorMessage } from "./errors.ts";
+import { host } from "./config-fields.ts";
 import { LOG_LEVELS } from "./log.ts";
 import { redactUrl } from "./redact.ts";
 import type { ProtocolPlugin } from "./protocol.ts";
@@ -25,7 +26,7 @@ export const coreSchema = z.object({
       key: z.string().optional(),
       reject_unauthorized: z.boolean().default(true),
       embedded_port: z.number().int().min(0).max(65535).default(1883),
-      embedded_bind: z.string().default("0.0.0.0"),
+      embedded_bind: host.default("0.0.0.0"),
       queue_limit: z.number().int().min(1).default(10_000),
       keepalive_s: z.number().int().min(5).default(30),
       reconnect_min_s: z.number().positive().default(1),

@@ -4,7 +4,7 @@
 // of reply (Dehne, EVSEMaster) or one constant key (FIFO); protocols with ids use the id (OCPP
 // message id, Modbus transaction id, RAPI sequence id). Frames that answer nothing are the
 // caller's to handle as unsolicited. Everything still open is rejected on close.
-import { CommandError, TimeoutError } from "./errors.ts";
+import { CommandError, errorMessage, TimeoutError } from "./errors.ts";
 
 export interface ExchangeOptions<Out, In, K> {
   /** Writes one request; a rejection fails that request (the link is gone). */
@@ -181,7 +181,7 @@ export class Exchange<Out, In, K = string> {
           if (i < 0) return;
           this.inFlight.splice(i, 1);
           if (w.timer) clearTimeout(w.timer);
-          w.reject(new Error(`write failed: ${err instanceof Error ? err.message : String(err)}`));
+          w.reject(new Error(`write failed: ${errorMessage(err)}`));
           this.pump();
         },
       );

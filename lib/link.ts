@@ -1,3 +1,5 @@
+import { errorMessage } from "./errors.ts";
+
 // The one shape every transport gives: a duplex of Web Streams. TCP (in and out, TLS), UDP (one
 // link per peer), WebSocket (one chunk per message) and serial lines all look like this, so a
 // codec and a session never know which transport carries them.
@@ -34,7 +36,7 @@ export interface Codec<In, Out> {
 export function framed<In, Out>(link: Link, codec: Codec<In, Out>): Link<In, Out> {
   const encoder = codec.encoder();
   // An encoder that fails (the transport went away) ends the link rather than leaving it half open.
-  void encoder.readable.pipeTo(link.writable).catch((err: unknown) => link.close(`write failed: ${err instanceof Error ? err.message : String(err)}`));
+  void encoder.readable.pipeTo(link.writable).catch((err: unknown) => link.close(`write failed: ${errorMessage(err)}`));
   return {
     readable: link.readable.pipeThrough(codec.decoder()),
     writable: encoder.writable,

@@ -1,2 +1,2 @@
-// Kept in step with package.json by `make` (see the version target); read at build time by bun --compile.
+// Kept in step with package.json by hand (test/lib/small-parts.test.ts checks it); compiled into the binary.
 export const VERSION = "0.1.0";

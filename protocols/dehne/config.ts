@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseHostPort } from "../../lib/link.ts";
+import { hostPort } from "../../lib/config-fields.ts";
 
 const calibration = z
   .object({
@@ -12,17 +12,7 @@ const calibration = z
 export const dehneConfigSchema = z
   .object({
     enabled: z.boolean().default(true),
-    listen: z
-      .string()
-      .refine((s) => {
-        try {
-          parseHostPort(s);
-          return true;
-        } catch {
-          return false;
-        }
-      }, "expected host:port, IPv6 in brackets (e.g. [::]:9091 or 0.0.0.0:9091)")
-      .default("[::]:9091"),
+    listen: hostPort("[::]:9091 or 0.0.0.0:9091").default("[::]:9091"),
     compatible: z.boolean().default(true),
     topic_publish: z.string().min(1).default("from_dehneEVSE"),
     topic_subscribe: z.string().min(1).default("to_dehneEVSE"),

@@ -6,6 +6,12 @@ import { DehneBridge } from "./bridge.ts";
 import { dehneConfigSchema } from "./config.ts";
 import { SimulatedDehne, simSerial } from "./simulator.ts";
 
+const SIMULATE_HELP = `usage: evse2mqtt simulate dehne [options]
+  --connect HOST:PORT  the bridge's Dehne listener (default 127.0.0.1:9091)
+  --count N            number of simulated chargers (default 1)
+  --firmware N         firmware version the chargers report, 0–255 (default 4; below 3: legacy layout)
+  --no-car             no car plugs in (by default one comes and goes)`;
+
 /** Simulators with a car that comes and goes, so automations see the whole cycle. */
 async function startSimulators(target: string, count: number, firmware: number, car: boolean, log: Logger): Promise<Running> {
   const sims = Array.from({ length: count }, (_, i) => new SimulatedDehne({ target: parseHostPort(target), serial: simSerial(i + 1), firmware, log }));
@@ -35,6 +41,7 @@ async function startSimulators(target: string, count: number, firmware: number, 
 export const dehnePlugin: ProtocolPlugin = {
   name: "dehne",
   summary: "Dehne-EVSE binary protocol (chargers connect in over TCP, port 9091)",
+  simulateHelp: SIMULATE_HELP,
   configSchema: dehneConfigSchema,
   enabledByDefault: true,
   async start(ctx, section) {

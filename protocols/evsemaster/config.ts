@@ -1,6 +1,7 @@
 // `[evsemaster]` config section. Every key has a default; `.strict()` so typos are reported.
 
 import { z } from "zod";
+import { host } from "../../lib/config-fields.ts";
 import { systemTimeZone, validateTimeZone } from "./emtime.ts";
 
 const pin = z.string().regex(/^\d{6}$/, "expected the 6-digit PIN set in the OEM app");
@@ -39,7 +40,7 @@ export const chargerSchema = z
 export const evsemasterSchema = z
   .object({
     enabled: z.boolean().default(false),
-    bind: z.string().default("0.0.0.0"),
+    bind: host.default("0.0.0.0"),
     port: z.number().int().min(1).max(65535).default(28376),
     /** Zone the chargers' clocks are set in (EM time, §2.6). */
     time_zone: zone.default(systemTimeZone()),

@@ -4,7 +4,7 @@ import type { Logger } from "../../lib/log.ts";
 import type { BridgeContext, ProtocolPlugin, Running } from "../../lib/protocol.ts";
 import { startBridge } from "./bridge.ts";
 import { evsemasterSchema } from "./config.ts";
-import { DEFAULT_FLEET, simulate, startFleet } from "./simulator.ts";
+import { DEFAULT_FLEET, SIMULATE_HELP, simulate, startFleet } from "./simulator.ts";
 
 /** The PIN the demo chargers accept when the demo config names none (the OEM factory default). */
 export const DEMO_PASSWORD = "123456";
@@ -13,6 +13,7 @@ export const DEMO_SERIAL = "8800000000000001";
 export const evsemasterPlugin: ProtocolPlugin = {
   name: "evsemaster",
   summary: "EVSEMaster-app chargers (Besen, Telestar, Morec, …) over UDP",
+  simulateHelp: SIMULATE_HELP,
   configSchema: evsemasterSchema,
   enabledByDefault: false,
   demoFlags: [`evsemaster.default_password=${DEMO_PASSWORD}`],

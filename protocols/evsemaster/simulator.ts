@@ -61,7 +61,7 @@ export async function startFleet(o: FleetOptions, log: Logger): Promise<{ charge
   return { chargers, running: { stop: stopAll } };
 }
 
-const HELP = `evse2mqtt simulate evsemaster [options]
+export const SIMULATE_HELP = `evse2mqtt simulate evsemaster [options]
   --count N           chargers to simulate (default 1)
   --model M           telestar | bs20 | mixed (default mixed)
   --password PIN      6-digit PIN the chargers accept (default 123456)
@@ -88,13 +88,8 @@ export async function simulate(args: string[], log: Logger): Promise<Running> {
       unplugged: { type: "boolean" },
       "car-max-a": { type: "string" },
       "time-zone": { type: "string" },
-      help: { type: "boolean" },
     },
   });
-  if (values.help) {
-    process.stdout.write(HELP + "\n");
-    return { stop: async () => {} };
-  }
   const num = (v: string | undefined, d: number, what: string): number => {
     if (v === undefined) return d;
     const n = Number(v);

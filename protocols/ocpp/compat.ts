@@ -200,7 +200,8 @@ export class CompatLayer {
     try {
       body = JSON.parse(raw);
     } catch {
-      this.log.warn("compat command is not JSON", { topic, payload: raw.slice(0, 200) });
+      // The payload is not echoed: it may hold a secret (e.g. an AuthorizationKey for ChangeConfiguration).
+      this.log.warn("compat command is not JSON", { topic, bytes: payload.length });
       this.respond(base, { action: "", status: "error", error: { code: "InvalidJson", description: "payload is not valid JSON", details: {} } });
       return;
     }

@@ -1,5 +1,6 @@
 /** The `[ocpp]` config section. Every key has a default so an empty section is valid. */
 import { z } from "zod";
+import { hostPort } from "../../lib/config-fields.ts";
 
 export const SUBPROTOCOLS = ["ocpp1.6"] as const;
 
@@ -17,7 +18,7 @@ const charger = z
 export const ocppSectionSchema = z
   .object({
     enabled: z.boolean().default(false),
-    listen: z.string().default("0.0.0.0:9000"),
+    listen: hostPort("0.0.0.0:9000 or [::]:9000").default("0.0.0.0:9000"),
     /** Only paths starting with this are accepted; "" accepts any path. */
     path_prefix: z.string().default(""),
     /** Offered subprotocols, in preference order. */

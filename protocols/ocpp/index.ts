@@ -4,7 +4,7 @@ import { parseHostPort } from "../../lib/link.ts";
 import { startCentralSystem } from "./central.ts";
 import { ocppSectionSchema } from "./config.ts";
 import { ocppEnvAliases } from "./env-aliases.ts";
-import { parseSimulateArgs, startFleet } from "./sim-cli.ts";
+import { parseSimulateArgs, SIMULATE_USAGE, startFleet } from "./sim-cli.ts";
 
 export { ocppEnvAliases } from "./env-aliases.ts";
 export { ocppSectionSchema, type OcppSection } from "./config.ts";
@@ -14,6 +14,7 @@ const OCPP2MQTT_MARKERS = ["MQTT_BASEPATH", "MQTT_USESTATIONNAME", "AUTHORIZED_T
 export const ocppPlugin: ProtocolPlugin = {
   name: "ocpp",
   summary: "OCPP 1.6J central system (WebSocket server); ocpp2mqtt-compatible topics",
+  simulateHelp: SIMULATE_USAGE,
   configSchema: ocppSectionSchema,
   enabledByDefault: false,
   // Generic names such as LOG_LEVEL or MQTT_PORT only count when the environment is clearly an ocpp2mqtt one.

@@ -107,4 +107,4 @@ export async function rig(brokerUrl: string, section: Record<string, unknown>, f
 /** bun's default is 5 s per test; these run a few seconds of real timers. */
 export const E2E_TIMEOUT_MS = 30_000;
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { sleep } from "../../support/until.ts";

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { silentLogger } from "../../../lib/log.ts";
+import { sleep } from "../../support/until.ts";
 import { decodeFrame } from "../../../protocols/ocpp/codec.ts";
 import { filterCovers, withoutCovered } from "../../../protocols/ocpp/compat.ts";
 import { ocppSectionSchema } from "../../../protocols/ocpp/config.ts";
@@ -15,7 +16,6 @@ import { MAX_INBOUND_IN_PROGRESS, RpcPeer } from "../../../protocols/ocpp/rpc.ts
 import { makeDecider } from "../../../protocols/ocpp/server.ts";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "ocpp-hard-"));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("identities at the door (H2, M2)", () => {
   test("only OCPP 2.0.1 identifierString characters, at most 48", () => {

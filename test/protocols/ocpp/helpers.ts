@@ -93,4 +93,4 @@ export class RawCp {
   }
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { sleep } from "../../support/until.ts";

@@ -1,0 +1,27 @@
+// Config fields that several sections share, validated the same way everywhere.
+import { z } from "zod";
+import { parseHostPort } from "./link.ts";
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
+const IPV6 = /^[0-9A-Fa-f:.]+$/;
+
+/** An IPv4 address, an IPv6 address (bare), or a host name. */
+export function isHost(h: string): boolean {
+  return IPV4.test(h) || (h.includes(":") && IPV6.test(h)) || HOSTNAME.test(h);
+}
+
+/** `host:port` with an explicit port (IPv6 in brackets), as a listen or target address. */
+export function hostPort(example: string) {
+  return z.string().refine((s) => {
+    if (!/:\d+$/.test(s.trim())) return false;
+    try {
+      return isHost(parseHostPort(s).host);
+    } catch {
+      return false;
+    }
+  }, `expected host:port, IPv6 in brackets (e.g. ${example})`);
+}
+
+/** A bind or target host without a port. */
+export const host = z.string().refine(isHost, "expected an IP address or a host name (no port)");
