@@ -1,6 +1,6 @@
 // Dehne-EVSE: memory with 1000 polled chargers, and notify-frame throughput/latency to MQTT.
 // The simulated chargers live in this (bench) process; the bridge is the child process.
-import { SimulatedDehne, simSerial } from "../protocols/dehne/simulator.ts";
+import { SimulatedDehne, simSerial } from "../protocols/dehne/sim/charger.ts";
 import { encodeChargerMessage } from "../protocols/dehne/wire.ts";
 import { type BenchSection, type Harness, loadMetrics, type Metric } from "./harness.ts";
 import { burstResult, now, round, sleep, waitFor } from "./stats.ts";

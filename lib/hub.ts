@@ -55,7 +55,7 @@ export class Hub implements ChargerRegistry {
   private readonly events: WritableStreamDefaultWriter<HubEvent>;
 
   constructor(private mqtt: MqttLink, private settings: HubSettings, private log: Logger) {
-    this.out = mqtt.writable.getWriter();
+    this.out = mqtt.sink().getWriter();
     const sink = new WritableStream<HubEvent>({ write: (ev) => this.emit(ev) }, { highWaterMark: 256 });
     this.events = sink.getWriter();
   }

@@ -59,16 +59,8 @@ export class MqttLink {
   private unacked = 0;
   private roomWaiters: (() => void)[] = [];
   published = 0;
-  /** Publishes in order, with back-pressure: a write resolves once the client has room for it. */
-  readonly writable: WritableStream<Publish>;
 
   constructor(private settings: MqttSettings, private log: Logger, private onlinePayload: () => { info: string }) {
-    this.writable = new WritableStream<Publish>({
-      write: async (p) => {
-        await this.room();
-        this.publish(p.topic, p.payload, p);
-      },
-    }, { highWaterMark: 64 });
     this.queue = new OfflineQueue(settings.queue_limit, (gone, total) => {
       if (total === 1 || total % 100 === 0) {
         log.warn("mqtt offline queue full, dropping oldest", { topic: gone.topic, dropped_total: total });
@@ -90,6 +82,19 @@ export class MqttLink {
 
   get queuedCount(): number {
     return this.queue.size;
+  }
+
+  /**
+   * A writable for one producer (the hub, a compatible layout): publishes in its order, with
+   * back-pressure: a write resolves once the client has room for it.
+   */
+  sink(): WritableStream<Publish> {
+    return new WritableStream<Publish>({
+      write: async (p) => {
+        await this.room();
+        this.publish(p.topic, p.payload, p);
+      },
+    }, { highWaterMark: 64 });
   }
 
   /**

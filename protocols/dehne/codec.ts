@@ -1,140 +1,50 @@
-// Dehne-EVSE wire format (spec dehne.md §2–§4): a 17-byte handshake, then frames of
-// type u8 + length u32 BE + payload, back to back with no sync marker.
+// Bytes ⇄ typed messages, both directions, as TransformStreams. The charger side's data layout
+// depends on the firmware announced in the handshake, which the decoder reads first.
 import { ProtocolError } from "../../lib/errors.ts";
+import type { Codec } from "../../lib/link.ts";
+import { decodeHandshake, FrameReader, HANDSHAKE_LENGTH, type Handshake, KNOWN_CHARGER_TYPES, MAX_CHARGER_PAYLOAD, Resp } from "./framing.ts";
+import { decodeChargerFrame, encodeRequest, type ChargerMessage, type ServerRequest } from "./wire.ts";
 
-export const HANDSHAKE_LENGTH = 17;
-export const HEADER_LENGTH = 5;
-/** Largest charger→server payload: 44 fixed bytes + a full 1023-byte log buffer, plus one (spec G5). */
-export const MAX_CHARGER_PAYLOAD = 1068;
-
-/** Server → charger request types. */
-export const Req = { ping: 1, firmware: 2, collect: 3, setPwm: 4, setContactor: 5 } as const;
-/** Charger → server frame types. */
-export const Resp = { pong: 1, data: 2, pwmAck: 3, contactorAck: 4, notify: 100 } as const;
-
-const KNOWN_CHARGER_TYPES = new Set<number>(Object.values(Resp));
-const KNOWN_SERVER_TYPES = new Set<number>(Object.values(Req));
-
-export interface Handshake {
-  serial: string;
-  firmware: number;
-}
-
-export interface Frame {
-  type: number;
-  payload: Uint8Array;
-}
-
-export type StreamItem =
+/** What the bridge reads from a charger. */
+export type ChargerItem =
   | { kind: "handshake"; handshake: Handshake }
-  | { kind: "frame"; frame: Frame }
-  /** Framing is lost; nothing after this can be trusted, so the stream ends here. */
+  | { kind: "message"; message: ChargerMessage }
+  /** A frame whose payload is bad; framing still holds. `replyTo` names the reply it was meant to be. */
+  | { kind: "bad"; error: ProtocolError; replyTo: ChargerMessage["type"] | undefined }
+  /** Framing is lost: nothing after this can be trusted, the connection must close. */
   | { kind: "fatal"; error: ProtocolError };
 
-export function serialToHex(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += b.toString(16).padStart(2, "0");
-  return s.toUpperCase();
-}
+const REPLY_OF_TYPE: Partial<Record<number, ChargerMessage["type"]>> = {
+  [Resp.pong]: "pong",
+  [Resp.data]: "data",
+  [Resp.pwmAck]: "pwm_ack",
+  [Resp.contactorAck]: "contactor_ack",
+};
 
-export function hexToSerial(hex: string): Uint8Array {
-  if (!/^[0-9A-Fa-f]{32}$/.test(hex)) throw new ProtocolError(`serial must be 32 hex digits, got "${hex}"`);
-  const out = new Uint8Array(16);
-  for (let i = 0; i < 16; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return out;
-}
-
-export function decodeHandshake(bytes: Uint8Array): Handshake {
-  if (bytes.length !== HANDSHAKE_LENGTH) throw new ProtocolError(`handshake must be ${HANDSHAKE_LENGTH} bytes, got ${bytes.length}`, true);
-  return { serial: serialToHex(bytes.subarray(0, 16)), firmware: bytes[16]! };
-}
-
-export function encodeHandshake(h: Handshake): Uint8Array {
-  const out = new Uint8Array(HANDSHAKE_LENGTH);
-  out.set(hexToSerial(h.serial));
-  out[16] = h.firmware & 0xff;
-  return out;
-}
-
-export function encodeFrame(type: number, payload: Uint8Array = new Uint8Array(0)): Uint8Array {
-  const out = new Uint8Array(HEADER_LENGTH + payload.length);
-  const view = new DataView(out.buffer);
-  view.setUint8(0, type);
-  view.setUint32(1, payload.length);
-  out.set(payload, HEADER_LENGTH);
-  return out;
-}
-
-/** Splits a byte stream into frames; knows nothing about what the frames mean. */
-export class FrameReader {
-  private buf = new Uint8Array(0);
-  private failed = false;
-
-  constructor(private readonly maxPayload: number, private readonly knownTypes: Set<number>, private readonly direction: string) {}
-
-  /** Bytes not yet consumed (for tests of memory bounds). */
-  get buffered(): number {
-    return this.buf.length;
-  }
-
-  push(chunk: Uint8Array): void {
-    if (this.failed || chunk.length === 0) return;
-    if (this.buf.length === 0) {
-      this.buf = chunk.slice();
-      return;
-    }
-    const next = new Uint8Array(this.buf.length + chunk.length);
-    next.set(this.buf);
-    next.set(chunk, this.buf.length);
-    this.buf = next;
-  }
-
-  /** Takes exactly `n` raw bytes (the handshake) if they are there. */
-  takeRaw(n: number): Uint8Array | undefined {
-    if (this.buf.length < n) return undefined;
-    const out = this.buf.slice(0, n);
-    this.buf = this.buf.subarray(n);
-    return out;
-  }
-
-  /** Next complete frame, undefined when more bytes are needed; throws a fatal ProtocolError on bad framing. */
-  next(): Frame | undefined {
-    if (this.failed || this.buf.length < HEADER_LENGTH) return undefined;
-    const view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
-    const type = view.getUint8(0);
-    const length = view.getUint32(1);
-    if (!this.knownTypes.has(type)) {
-      this.failed = true;
-      throw new ProtocolError(`unknown ${this.direction} frame type ${type}; stream cannot be resynchronised`, true);
-    }
-    if (length > this.maxPayload) {
-      this.failed = true;
-      throw new ProtocolError(`${this.direction} frame length ${length} exceeds limit ${this.maxPayload}`, true);
-    }
-    if (this.buf.length < HEADER_LENGTH + length) return undefined;
-    const payload = this.buf.slice(HEADER_LENGTH, HEADER_LENGTH + length);
-    this.buf = this.buf.subarray(HEADER_LENGTH + length);
-    return { type, payload };
-  }
-}
-
-/** Bytes from a charger → handshake, then frames; a framing error ends the stream with a `fatal` item. */
-export function chargerStreamDecoder(): TransformStream<Uint8Array, StreamItem> {
+/** Charger bytes → handshake, then typed messages; a bad payload is an item, lost framing ends the stream. */
+export function chargerDecoder(): TransformStream<Uint8Array, ChargerItem> {
   const reader = new FrameReader(MAX_CHARGER_PAYLOAD, KNOWN_CHARGER_TYPES, "charger");
-  let handshakeDone = false;
+  let handshake: Handshake | undefined;
   let dead = false;
-  return new TransformStream<Uint8Array, StreamItem>({
+  return new TransformStream<Uint8Array, ChargerItem>({
     transform(chunk, controller) {
       if (dead) return;
       reader.push(chunk);
-      if (!handshakeDone) {
+      if (!handshake) {
         const raw = reader.takeRaw(HANDSHAKE_LENGTH);
         if (!raw) return;
-        handshakeDone = true;
-        controller.enqueue({ kind: "handshake", handshake: decodeHandshake(raw) });
+        handshake = decodeHandshake(raw);
+        controller.enqueue({ kind: "handshake", handshake });
       }
       try {
-        for (let f = reader.next(); f; f = reader.next()) controller.enqueue({ kind: "frame", frame: f });
+        for (let f = reader.next(); f; f = reader.next()) {
+          try {
+            controller.enqueue({ kind: "message", message: decodeChargerFrame(f, handshake.firmware) });
+          } catch (err) {
+            const error = err instanceof ProtocolError ? err : new ProtocolError(String(err));
+            controller.enqueue({ kind: "bad", error, replyTo: REPLY_OF_TYPE[f.type] });
+          }
+        }
       } catch (err) {
         dead = true;
         controller.enqueue({ kind: "fatal", error: err instanceof ProtocolError ? err : new ProtocolError(String(err), true) });
@@ -143,20 +53,12 @@ export function chargerStreamDecoder(): TransformStream<Uint8Array, StreamItem> 
   });
 }
 
-/** Bytes from the server → frames (the simulator's side). Firmware images make these frames large. */
-export function serverStreamDecoder(maxPayload = 4 * 1024 * 1024): TransformStream<Uint8Array, Frame | ProtocolError> {
-  const reader = new FrameReader(maxPayload, KNOWN_SERVER_TYPES, "server");
-  let dead = false;
-  return new TransformStream<Uint8Array, Frame | ProtocolError>({
-    transform(chunk, controller) {
-      if (dead) return;
-      reader.push(chunk);
-      try {
-        for (let f = reader.next(); f; f = reader.next()) controller.enqueue(f);
-      } catch (err) {
-        dead = true;
-        controller.enqueue(err instanceof ProtocolError ? err : new ProtocolError(String(err), true));
-      }
-    },
+/** Requests → bytes. A request that cannot be encoded never reaches the wire (the exchange reports it). */
+export function requestEncoder(): TransformStream<ServerRequest, Uint8Array> {
+  return new TransformStream<ServerRequest, Uint8Array>({
+    transform: (req, controller) => controller.enqueue(encodeRequest(req)),
   });
 }
+
+/** The bridge's side of a Dehne connection. */
+export const dehneCodec: Codec<ChargerItem, ServerRequest> = { decoder: chargerDecoder, encoder: requestEncoder };

@@ -3,7 +3,7 @@
 import { CommandError } from "../../lib/errors.ts";
 import type { SetCommand } from "../../lib/normalized.ts";
 import { SwitchLimiter } from "../../lib/rate-limit.ts";
-import type { DehneSession } from "./driver.ts";
+import type { DehneSession } from "./session.ts";
 import { ampsToPwm, carWantsCharge, PWM_OFF } from "./normalize.ts";
 import type { DataResponse } from "./wire.ts";
 

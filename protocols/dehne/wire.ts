@@ -1,7 +1,7 @@
 // Typed messages ⇄ frames for both directions, including the two data layouts (spec §4.3).
 import { crc32 } from "../../lib/crc32.ts";
 import { ProtocolError } from "../../lib/errors.ts";
-import { encodeFrame, Req, Resp, type Frame } from "./codec.ts";
+import { encodeFrame, Req, Resp, type Frame } from "./framing.ts";
 
 export const PILOT_VOLTAGES = ["volt_12", "volt_9", "volt_6", "volt_3", "fault"] as const;
 export const PROXIMITY_AMPS = ["amp_13", "amp_20", "amp_32", "no_cable"] as const;

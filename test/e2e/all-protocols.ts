@@ -1,7 +1,7 @@
 // Every protocol at once in one bridge process, fed by `evse2mqtt simulate …` processes: proves
 // the whole program (not just Dehne) runs unchanged under each way of running it.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { simSerial } from "../../protocols/dehne/simulator.ts";
+import { simSerial } from "../../protocols/dehne/sim/charger.ts";
 import { BridgeProcess, type CliProcess, type Launcher, simulatorProcess } from "../support/bridge-process.ts";
 import { writeConfigFile } from "../support/config-file.ts";
 import { freePort, Mosquitto } from "../support/mosquitto.ts";

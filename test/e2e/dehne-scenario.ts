@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import net from "node:net";
 import { crc32 } from "../../lib/crc32.ts";
-import { SimulatedDehne, simSerial } from "../../protocols/dehne/simulator.ts";
+import { SimulatedDehne, simSerial } from "../../protocols/dehne/sim/charger.ts";
 import { BridgeProcess, type Launcher } from "../support/bridge-process.ts";
 import { writeConfigFile } from "../support/config-file.ts";
 import { freePort, Mosquitto } from "../support/mosquitto.ts";

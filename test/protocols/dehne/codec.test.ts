@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { crc32 } from "../../../lib/crc32.ts";
 import { ProtocolError } from "../../../lib/errors.ts";
-import { chargerStreamDecoder, decodeHandshake, encodeHandshake, FrameReader, MAX_CHARGER_PAYLOAD, type StreamItem } from "../../../protocols/dehne/codec.ts";
-import { compatCommandSchema, compatFromCharger, compatNewConnection, decodeBase64 } from "../../../protocols/dehne/messages.ts";
+import { chargerStreamDecoder, decodeHandshake, encodeHandshake, FrameReader, MAX_CHARGER_PAYLOAD, type StreamItem } from "../../../protocols/dehne/framing.ts";
+import { compatCommandSchema, compatFromCharger, compatNewConnection, decodeBase64 } from "../../../protocols/dehne/compat-messages.ts";
 import { decodeChargerFrame, decodeServerFrame, encodeChargerMessage, encodeRequest, type ServerRequest } from "../../../protocols/dehne/wire.ts";
 import * as V from "./vectors.ts";
 

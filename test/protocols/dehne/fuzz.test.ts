@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { ProtocolError } from "../../../lib/errors.ts";
-import { chargerStreamDecoder, FrameReader, MAX_CHARGER_PAYLOAD, type StreamItem } from "../../../protocols/dehne/codec.ts";
+import { chargerStreamDecoder, FrameReader, MAX_CHARGER_PAYLOAD, type StreamItem } from "../../../protocols/dehne/framing.ts";
 import { decodeChargerFrame } from "../../../protocols/dehne/wire.ts";
 import { mutate, prng, randomBytes } from "../../support/prng.ts";
 import * as V from "./vectors.ts";

@@ -1,4 +1,4 @@
-// The MQTT JSON of the original dehneevse-mqtt-bridge (spec §5) and of our normalized /request.
+// The MQTT JSON of the original dehneevse-mqtt-bridge (spec §5).
 import { Buffer } from "node:buffer";
 import { z } from "zod";
 import type { ChargerMessage, DataResponse } from "./wire.ts";
@@ -67,8 +67,8 @@ export function decodeBase64(s: string): Uint8Array {
   return new Uint8Array(Buffer.from(s, "base64"));
 }
 
-const pwmPercent = z.number({ error: "pwm_percent must be a number" }).int("pwm_percent must be an integer").min(0).max(100, "pwm_percent must be 0–100 (100 = charging not allowed)");
-const contactorState = z.boolean({ error: "contactor_state must be true or false" });
+export const pwmPercent = z.number({ error: "pwm_percent must be a number" }).int("pwm_percent must be an integer").min(0).max(100, "pwm_percent must be 0–100 (100 = charging not allowed)");
+export const contactorState = z.boolean({ error: "contactor_state must be true or false" });
 
 /** A command on `to_dehneEVSE`. Unknown extra fields are ignored, as the original does. */
 export const compatCommandSchema = z.discriminatedUnion("message_type", [
@@ -79,17 +79,3 @@ export const compatCommandSchema = z.discriminatedUnion("message_type", [
   z.object({ message_type: z.literal("request_firmware"), client_id: z.string(), firmware: firmwareSchema }),
 ]);
 export type CompatCommand = z.infer<typeof compatCommandSchema>;
-
-/** `<base>/<serial>/request` actions and their arguments. */
-export const requestArgs = {
-  ping: z.object({}).strict(),
-  collect_data: z.object({}).strict(),
-  set_pwm_percent: z.object({ pwm_percent: pwmPercent }).strict(),
-  set_contactor_state: z.object({ contactor_state: contactorState }).strict(),
-  firmware: firmwareSchema.strict(),
-} as const;
-export type RequestAction = keyof typeof requestArgs;
-
-export function isRequestAction(a: string): a is RequestAction {
-  return Object.hasOwn(requestArgs, a);
-}

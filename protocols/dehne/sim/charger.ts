@@ -1,11 +1,12 @@
 // A fake Dehne-EVSE written from the spec: handshake, answers in order, 10 s watchdog, notify on
 // pilot changes, a car that follows the PWM offer, and the log buffer the firmware keeps.
-import type { Logger } from "../../lib/log.ts";
-import type { HostPort, Link } from "../../lib/link.ts";
-import { dialTcp } from "../../lib/tcp.ts";
-import { encodeHandshake, serverStreamDecoder } from "./codec.ts";
-import { PWM_OFF, pwmToAmps } from "./normalize.ts";
-import { decodeServerFrame, encodeChargerMessage, firmwareCrcMatches, type ChargerMessage, type PilotVoltage, type ServerRequest } from "./wire.ts";
+import { type Dialer, keepDialing } from "../../../lib/dialer.ts";
+import type { HostPort, Link } from "../../../lib/link.ts";
+import { type Logger, silentLogger } from "../../../lib/log.ts";
+import { dialTcp } from "../../../lib/tcp.ts";
+import { encodeHandshake, serverStreamDecoder } from "../framing.ts";
+import { PWM_OFF, pwmToAmps } from "../normalize.ts";
+import { decodeServerFrame, encodeChargerMessage, firmwareCrcMatches, type ChargerMessage, type PilotVoltage, type ServerRequest } from "../wire.ts";
 
 export interface SimOptions {
   target: HostPort;
@@ -13,6 +14,7 @@ export interface SimOptions {
   firmware: number;
   /** The firmware's watchdog: no request for this long → reconnect (spec §7). */
   watchdogMs?: number;
+  /** Longest wait between reconnect attempts (they start at 50 ms and double). */
   reconnectMs?: number;
   log?: Logger;
 }
@@ -34,9 +36,8 @@ export class SimulatedDehne {
   private started = Date.now();
   private conn: Link | undefined;
   private writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
-  private stopped = false;
+  private dialer: Dialer | undefined;
   private watchdog: ReturnType<typeof setTimeout> | undefined;
-  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   /** When set, requests are read but never answered (a hung charger). */
   mute = false;
 
@@ -52,25 +53,33 @@ export class SimulatedDehne {
     return this.conn !== undefined;
   }
 
+  /** Resolves once the first connection attempt has been made (connected or not). */
   async start(): Promise<void> {
-    this.stopped = false;
-    await this.connect();
+    let first: () => void = () => {};
+    const attempted = new Promise<void>((r) => (first = r));
+    this.dialer = keepDialing(
+      () => dialTcp(this.opts.target),
+      (link) => this.session(link, first),
+      {
+        backoff: { minMs: 50, maxMs: this.opts.reconnectMs ?? 5000, stableMs: 0 },
+        log: this.opts.log ?? silentLogger,
+        what: `simulated charger ${this.serial}`,
+        onState: (s) => s.state === "waiting" && first(),
+      },
+    );
+    await attempted;
   }
 
-  private async connect(): Promise<void> {
-    try {
-      this.conn = await dialTcp(this.opts.target);
-    } catch (err) {
-      this.scheduleReconnect();
-      return;
-    }
+  /** One connection: handshake, then answer requests until the link ends. */
+  private async session(conn: Link, connected: () => void): Promise<void> {
+    this.conn = conn;
     this.connections++;
-    const conn = this.conn;
     this.writer = conn.writable.getWriter();
     this.writer.closed.catch(() => {});
     await this.writer.write(encodeHandshake({ serial: this.opts.serial, firmware: this.firmware })).catch(() => {});
     this.armWatchdog();
-    void this.readLoop(conn);
+    connected();
+    await this.readLoop(conn);
   }
 
   private async readLoop(conn: Link): Promise<void> {
@@ -127,7 +136,7 @@ export class SimulatedDehne {
         // The real charger reboots about a second later and comes back with the new image.
         setTimeout(() => {
           this.firmware++;
-          this.dropLink(true);
+          this.dropLink();
         }, 200);
     }
   }
@@ -206,30 +215,23 @@ export class SimulatedDehne {
     if (this.watchdog) clearTimeout(this.watchdog);
     this.watchdog = setTimeout(() => {
       this.opts.log?.info("simulated charger: no request for too long, reconnecting", { serial: this.serial });
-      this.dropLink(true);
+      this.dropLink();
     }, this.opts.watchdogMs ?? 10_000);
   }
 
-  private dropLink(reconnectNow = false): void {
+  /** Ends this connection; the dialer connects again shortly (as the firmware does after its watchdog). */
+  private dropLink(): void {
     if (this.watchdog) clearTimeout(this.watchdog);
     const conn = this.conn;
     this.conn = undefined;
     this.writer = undefined;
-    conn?.close();
-    if (!this.stopped && conn) this.scheduleReconnect(reconnectNow ? 50 : undefined);
-  }
-
-  private scheduleReconnect(ms = this.opts.reconnectMs ?? 5000): void {
-    if (this.stopped || this.reconnectTimer) return;
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      if (!this.stopped) void this.connect();
-    }, ms);
+    conn?.close("simulator dropped the connection");
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    const d = this.dialer;
+    this.dialer = undefined;
     this.dropLink();
+    await d?.stop();
   }
 }
