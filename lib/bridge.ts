@@ -21,7 +21,8 @@ export async function startBridge(config: Config, plugins: ProtocolPlugin[], log
   let broker: EmbeddedBroker | undefined;
   let url = config.mqtt.url;
   if (url === "embedded") {
-    broker = await startEmbeddedBroker(config.mqtt.embedded_bind, config.mqtt.embedded_port, log);
+    const { username, password } = config.mqtt;
+    broker = await startEmbeddedBroker(config.mqtt.embedded_bind, config.mqtt.embedded_port, log, username && password ? { username, password } : undefined);
     url = `mqtt://127.0.0.1:${broker.port}`;
   }
   const enabled = plugins.filter((p) => config.protocols[p.name]?.enabled);

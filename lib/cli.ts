@@ -7,6 +7,9 @@ import type { ProtocolPlugin } from "./protocol.ts";
 import { onShutdownSignal } from "./runtime.ts";
 import { VERSION } from "./version.ts";
 
+/** The longest a shutdown may take (systemd's TimeoutStopSec in contrib/ is above it). */
+export const SHUTDOWN_BOUND_MS = 5000;
+
 const OPTIONS = {
   config: { type: "string", short: "c" },
   "mqtt-url": { type: "string" },
@@ -117,10 +120,22 @@ export async function main(argv: string[], plugins: ProtocolPlugin[], env: Recor
   await new Promise<void>((resolve) =>
     onShutdownSignal((sig) => {
       log.info("shutting down", { signal: sig });
-      running.stop().then(resolve, (err) => {
-        log.error("shutdown error", { error: errorMessage(err) });
+      // Bounded whatever the broker and the chargers do, so a service manager never needs SIGKILL.
+      const t = setTimeout(() => {
+        log.warn("shutdown took too long; exiting anyway", { limit_ms: SHUTDOWN_BOUND_MS });
         resolve();
-      });
+      }, SHUTDOWN_BOUND_MS);
+      running.stop().then(
+        () => {
+          clearTimeout(t);
+          resolve();
+        },
+        (err) => {
+          clearTimeout(t);
+          log.error("shutdown error", { error: errorMessage(err) });
+          resolve();
+        },
+      );
     }),
   );
   return 0;

@@ -26,7 +26,8 @@ export const coreSchema = z.object({
       key: z.string().optional(),
       reject_unauthorized: z.boolean().default(true),
       embedded_port: z.number().int().min(0).max(65535).default(1883),
-      embedded_bind: host.default("0.0.0.0"),
+      // Loopback unless asked: a broker without a password must not be reachable from the network.
+      embedded_bind: host.default("127.0.0.1"),
       queue_limit: z.number().int().min(1).default(10_000),
       keepalive_s: z.number().int().min(5).default(30),
       reconnect_min_s: z.number().positive().default(1),
@@ -78,7 +79,8 @@ export interface ConfigSources {
   flags: string[];
 }
 
-const SECRET = /pass(word)?|secret|auth_?key|token/i;
+/** Keys whose values are never shown: anything named like a key, password, secret, token or PIN. */
+const SECRET = /key|pass(word)?|secret|token|(^|[^a-z])pin([^a-z]|$)/i;
 
 function isObject(v: unknown): v is Raw {
   return v !== null && typeof v === "object" && !Array.isArray(v);
@@ -124,7 +126,9 @@ function applyFlags(raw: Raw, shapes: Map<string, z.ZodObject<z.ZodRawShape>>, f
     const m = /^([a-z_]+)\.([a-z_0-9]+)=(.*)$/s.exec(f);
     const field = m ? shapes.get(m[1]!)?.shape[m[2]!] : undefined;
     if (!m || !field) {
-      issues.push({ path: `--set ${f}`, value: f, expected: "section.key=value naming a known key" });
+      // The value is not echoed: `--set mqtt.pasword=…` is a password with a typo in its key.
+      const key = f.split("=")[0] ?? "";
+      issues.push({ path: `--set ${key}`, value: "(hidden)", expected: "section.key=value naming a known key" });
       continue;
     }
     setPath(raw, m[1]!, m[2]!, coerce(field as z.ZodType, m[3]!));
@@ -166,7 +170,8 @@ export function loadConfig(plugins: ProtocolPlugin[], src: ConfigSources): Confi
   const shapes = sectionShapes(plugins);
   const presentInFile = new Set(Object.keys(raw));
   for (const k of Object.keys(raw)) {
-    if (!shapes.has(k)) issues.push({ path: k, value: raw[k], expected: `a known section (${[...shapes.keys()].join(", ")})` });
+    // Masked: a misspelt [mqtt] section holds the broker password.
+    if (!shapes.has(k)) issues.push({ path: k, value: maskSecrets(raw[k], k), expected: `a known section (${[...shapes.keys()].join(", ")})` });
   }
   for (const p of plugins) {
     const problems: string[] = [];

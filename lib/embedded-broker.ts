@@ -1,5 +1,6 @@
+import { timingSafeEqual } from "node:crypto";
 import net from "node:net";
-import { Aedes } from "aedes";
+import { Aedes, type AuthenticateError } from "aedes";
 import type { Logger } from "./log.ts";
 
 export interface EmbeddedBroker {
@@ -7,9 +8,42 @@ export interface EmbeddedBroker {
   close(): Promise<void>;
 }
 
-/** An in-process MQTT broker (aedes) so one binary is enough on a bare router. */
-export async function startEmbeddedBroker(host: string, port: number, log: Logger): Promise<EmbeddedBroker> {
-  const broker = await Aedes.createBroker();
+export interface BrokerAuth {
+  username: string;
+  password: string;
+}
+
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  // Compared at equal length so the time taken tells nothing about where the first difference is.
+  const len = Math.max(a.length, b.length, 1);
+  const pa = new Uint8Array(len);
+  const pb = new Uint8Array(len);
+  pa.set(a);
+  pb.set(b);
+  return timingSafeEqual(pa, pb) && a.length === b.length;
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
+}
+
+/**
+ * An in-process MQTT broker (aedes) so one binary is enough on a bare router. With `auth`, every
+ * client must present those credentials; without, it should only listen on loopback.
+ */
+export async function startEmbeddedBroker(host: string, port: number, log: Logger, auth?: BrokerAuth): Promise<EmbeddedBroker> {
+  const broker = await Aedes.createBroker(
+    auth
+      ? {
+          authenticate: (_client, username, password, done) => {
+            const ok = same(new TextEncoder().encode(username ?? ""), new TextEncoder().encode(auth.username)) && same(password ?? new Uint8Array(0), new TextEncoder().encode(auth.password));
+            if (ok) return done(null, true);
+            const err: AuthenticateError = Object.assign(new Error("bad user name or password"), { returnCode: 4 as const });
+            done(err, false);
+          },
+        }
+      : {},
+  );
   const server = net.createServer(broker.handle);
   const sockets = new Set<net.Socket>();
   server.on("connection", (s) => {
@@ -23,7 +57,10 @@ export async function startEmbeddedBroker(host: string, port: number, log: Logge
   });
   const addr = server.address();
   const actual = typeof addr === "object" && addr ? addr.port : port;
-  log.info("embedded MQTT broker listening", { listen: `${host}:${actual}` });
+  log.info("embedded MQTT broker listening", { listen: `${host}:${actual}`, auth: auth ? "user name and password required" : "none" });
+  if (!auth && !isLoopback(host)) {
+    log.warn("embedded MQTT broker listens beyond loopback without a password: anyone on the network can read the chargers and command them; set [mqtt] username and password", { listen: `${host}:${actual}` });
+  }
   return {
     port: actual,
     close: () =>

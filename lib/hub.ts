@@ -67,7 +67,7 @@ export class Hub implements ChargerRegistry {
     if (this.settings.discovery) {
       this.mqtt.subscribe(`${this.settings.discovery_prefix}/status`, (_t, payload) => {
         if (new TextDecoder().decode(payload) === "online") this.publishAllDiscovery();
-      });
+      }, { retained: "ignore" });
     }
     this.mqtt.onConnect(() => this.republishAll());
     if (this.settings.republish_s > 0) {

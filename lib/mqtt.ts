@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { Logger } from "./log.ts";
 import { OfflineQueue } from "./offline-queue.ts";
+import { readPem } from "./pem.ts";
 import { redactUrl } from "./redact.ts";
 import { topicMatches } from "./topics.ts";
 
@@ -40,13 +40,29 @@ export interface Publish extends PublishOptions {
  */
 export const PUBLISH_WINDOW = 512;
 
+/** `close()` returns within this, broker or not. */
+export const CLOSE_BOUND_MS = 3000;
+
+/** Back-off ceiling while the broker refuses us (auth): retrying faster only fills its logs. */
+const REFUSED_CEILING_MS = 60_000;
+
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+}
+
 /**
  * The bridge's one MQTT connection. Publishing never throws and never blocks: while the broker is
  * away, messages wait in a bounded queue and go out, in order, right after the next connect.
  */
 export class MqttLink {
   private client: MqttClient | undefined;
-  private handlers: { filter: string; handler: MessageHandler }[] = [];
+  private handlers: { filter: string; handler: MessageHandler; retained: "clear" | "ignore" }[] = [];
+  private version: 4 | 5 = 5;
   private connectHooks: (() => void)[] = [];
   private queue: OfflineQueue;
   private closing = false;
@@ -113,70 +129,124 @@ export class MqttLink {
 
   /** Starts connecting; resolves on the first connect or rejects after `timeoutMs`. */
   start(timeoutMs = 0): Promise<void> {
+    const first = new Promise<void>((resolve) => this.connectHooks.unshift(once(resolve)));
+    this.connect(5);
+    if (timeoutMs <= 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no MQTT connection to ${redactUrl(this.settings.url)} within ${timeoutMs} ms`)), timeoutMs);
+      void first.then(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * MQTT 5 first: only there does a broker keep the retain flag on live messages ("retain as
+   * published"), so a retained command is recognised while connected. A 3.1.1-only broker (e.g.
+   * the embedded aedes) refuses it; then 3.1.1 for the life of this link.
+   */
+  private connect(version: 4 | 5): void {
     const s = this.settings;
+    this.version = version;
     const opts: IClientOptions = {
       clientId: s.client_id,
       clean: true,
+      protocolVersion: version,
       keepalive: s.keepalive_s,
       reconnectPeriod: s.reconnect_min_s * 1000,
       connectTimeout: 10_000,
       queueQoSZero: false,
-      resubscribe: true,
+      // We subscribe ourselves on every connect (with the options of the version in use).
+      resubscribe: false,
+      // A refused CONNACK (e.g. an auth backend restarting) must not end the link for good.
+      reconnectOnConnackError: true,
       rejectUnauthorized: s.reject_unauthorized,
       will: { topic: this.stateTopic, payload: Buffer.from("offline"), qos: 1, retain: true },
     };
     if (s.username) opts.username = s.username;
     if (s.password) opts.password = s.password;
-    if (s.ca) opts.ca = readFileSync(s.ca);
-    if (s.cert) opts.cert = readFileSync(s.cert);
-    if (s.key) opts.key = readFileSync(s.key);
+    if (s.ca) opts.ca = readPem(s.ca, "[mqtt] ca");
+    if (s.cert) opts.cert = readPem(s.cert, "[mqtt] cert");
+    if (s.key) opts.key = readPem(s.key, "[mqtt] key");
     const client = mqtt.connect(s.url, opts);
     this.client = client;
     let backoffMs = s.reconnect_min_s * 1000;
+    let refused = false;
+    const grow = (ceilingMs: number) => {
+      // mqtt.js only knows a fixed period; growing it here gives exponential back-off.
+      backoffMs = Math.min(backoffMs * 2, ceilingMs);
+      client.options.reconnectPeriod = backoffMs;
+    };
     client.on("connect", () => {
       backoffMs = s.reconnect_min_s * 1000;
       client.options.reconnectPeriod = backoffMs;
-      this.log.info("mqtt connected", { url: redactUrl(s.url) });
+      if (refused) this.log.info("mqtt broker accepts us again");
+      refused = false;
+      this.log.info("mqtt connected", { url: redactUrl(s.url), mqtt_version: version === 5 ? "5" : "3.1.1" });
+      for (const { filter } of this.handlers) this.subscribeOn(client, filter);
       this.raw(this.stateTopic, "online", { retain: true, qos: 1 });
       this.raw(`${s.base_topic}/bridge/info`, this.onlinePayload().info, { retain: true, qos: 1 });
       const held = this.queue.drain();
       if (held.length > 0) this.log.info("mqtt flushing offline queue", { messages: held.length });
       for (const q of held) this.raw(q.topic, q.payload, q);
       this.ready = true;
-      for (const hook of this.connectHooks) hook();
+      for (const hook of [...this.connectHooks]) hook();
     });
     client.on("close", () => {
       this.ready = false;
       // Writers waiting for acknowledgements now go to the offline queue instead.
       this.unacked = 0;
       this.wake(true);
-      if (this.closing) return;
-      // mqtt.js only knows a fixed period; growing it here gives exponential back-off.
-      backoffMs = Math.min(backoffMs * 2, s.reconnect_max_s * 1000);
-      client.options.reconnectPeriod = backoffMs;
+      if (this.closing || this.client !== client) return;
+      grow(refused ? Math.max(s.reconnect_max_s * 1000, REFUSED_CEILING_MS) : s.reconnect_max_s * 1000);
     });
     client.on("offline", () => {
       this.ready = false;
-      this.log.warn("mqtt disconnected, will retry", { retry_ms: client.options.reconnectPeriod });
+      if (this.client === client) this.log.warn("mqtt disconnected, will retry", { retry_ms: client.options.reconnectPeriod });
     });
-    client.on("error", (err) => this.log.warn("mqtt error", { error: err.message }));
-    client.on("message", (topic, payload, packet) => {
-      if (packet.retain) {
-        // A stale retained command must never switch a contactor after a restart.
-        this.log.warn("ignoring retained command", { topic });
+    client.on("error", (err) => {
+      const code = "code" in err ? err.code : undefined;
+      if (version === 5 && code === 1) {
+        this.log.info("mqtt broker speaks MQTT 3.1.1 only; using it (retained commands are then only recognised after a reconnect)");
+        client.removeAllListeners();
+        client.on("error", () => {});
+        client.end(true);
+        this.connect(4);
         return;
       }
-      for (const h of this.handlers) {
-        if (topicMatches(h.filter, topic)) h.handler(topic, new Uint8Array(payload));
+      // 4: bad user name or password, 5: not authorised (3.1.1); 0x86/0x87 in MQTT 5.
+      if (code === 4 || code === 5 || code === 0x86 || code === 0x87) {
+        refused = true;
+        this.log.error("mqtt broker refused the connection; retrying with back-off", { error: err.message, retry_ms: client.options.reconnectPeriod });
+        return;
       }
+      this.log.warn("mqtt error", { error: err.message });
     });
-    if (timeoutMs <= 0) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no MQTT connection to ${redactUrl(s.url)} within ${timeoutMs} ms`)), timeoutMs);
-      client.once("connect", () => {
-        clearTimeout(t);
-        resolve();
-      });
+    client.on("message", (topic, payload, packet) => this.deliver(topic, payload, packet.retain));
+  }
+
+  private deliver(topic: string, payload: Buffer, retained: boolean): void {
+    const matching = this.handlers.filter((h) => topicMatches(h.filter, topic));
+    // An empty payload is never a command: it is how retained messages are cleared (our own too).
+    if (payload.length === 0) return;
+    if (retained) {
+      // A stale retained command must never switch a contactor, neither after a restart nor now.
+      this.log.warn("ignoring retained command", { topic });
+      if (matching.some((h) => h.retained === "clear")) {
+        this.log.info("clearing the retained command from the broker", { topic });
+        this.publish(topic, "", { retain: true, qos: 1 });
+      }
+      return;
+    }
+    for (const h of matching) h.handler(topic, new Uint8Array(payload));
+  }
+
+  private subscribeOn(client: MqttClient, filter: string): void {
+    // No local: our own publishes (e.g. clearing a retained command) do not come back to us.
+    const opts = this.version === 5 ? { qos: 1 as const, rap: true, nl: true } : { qos: 1 as const };
+    client.subscribe(filter, opts, (err) => {
+      if (err) this.log.error("mqtt subscribe failed", { filter, error: err.message });
     });
   }
 
@@ -199,11 +269,14 @@ export class MqttLink {
     this.publish(topic, JSON.stringify(value), opts);
   }
 
-  subscribe(filter: string, handler: MessageHandler): void {
-    this.handlers.push({ filter, handler });
-    this.client?.subscribe(filter, { qos: 1 }, (err) => {
-      if (err) this.log.error("mqtt subscribe failed", { filter, error: err.message });
-    });
+  /**
+   * Retained messages are never handed to `handler`. On command topics (the default) one found
+   * is also cleared from the broker so it is never replayed anywhere; `retained: "ignore"` only
+   * ignores it (for status topics that are not ours, such as Home Assistant's birth message).
+   */
+  subscribe(filter: string, handler: MessageHandler, opts: { retained?: "clear" | "ignore" } = {}): void {
+    this.handlers.push({ filter, handler, retained: opts.retained ?? "clear" });
+    if (this.client?.connected) this.subscribeOn(this.client, filter);
   }
 
   private raw(topic: string, payload: string | Uint8Array, opts: PublishOptions): void {
@@ -218,13 +291,18 @@ export class MqttLink {
     });
   }
 
-  /** Publishes `offline` (the will only fires on an unclean loss) and disconnects. */
+  /**
+   * Publishes `offline` (the will only fires on an unclean loss) and disconnects, within
+   * CLOSE_BOUND_MS whatever the broker does: with the broker gone, messages that will never be
+   * acknowledged must not hold up a shutdown.
+   */
   async close(): Promise<void> {
     const client = this.client;
     if (!client) return;
+    const deadline = Date.now() + CLOSE_BOUND_MS;
     if (client.connected) {
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 2000);
+        const t = setTimeout(resolve, CLOSE_BOUND_MS * 0.6);
         client.publish(this.stateTopic, "offline", { qos: 1, retain: true }, () => {
           clearTimeout(t);
           resolve();
@@ -233,6 +311,15 @@ export class MqttLink {
     }
     this.closing = true;
     this.wake(true);
-    await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        client.end(true);
+        resolve();
+      }, Math.max(0, deadline - Date.now()));
+      client.end(false, {}, () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
   }
 }

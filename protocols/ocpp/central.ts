@@ -1,5 +1,5 @@
 /** The central system: the WebSocket server plus one session per charge point identity. */
-import { readFileSync } from "node:fs";
+import { readPem } from "../../lib/pem.ts";
 import type { BridgeContext, Running } from "../../lib/protocol.ts";
 import { type MessageLink, parseHostPort } from "../../lib/link.ts";
 import { listenWebSocket, type WsServer } from "../../lib/websocket.ts";
@@ -133,8 +133,7 @@ export async function startCentralSystem(ctx: BridgeContext, cfg: OcppSection): 
   };
 
   const listen = parseHostPort(cfg.listen, 9000);
-  const tls = cfg.tls_cert && cfg.tls_key ? { cert: readFileSync(cfg.tls_cert, "utf8"), key: readFileSync(cfg.tls_key, "utf8") } : undefined;
-  if ((cfg.tls_cert === "") !== (cfg.tls_key === "")) log.warn("tls_cert and tls_key must both be set for wss://; serving plain ws://");
+  const tls = cfg.tls_cert && cfg.tls_key ? { cert: readPem(cfg.tls_cert, "[ocpp] tls_cert"), key: readPem(cfg.tls_key, "[ocpp] tls_key") } : undefined;
   const server: WsServer = await listenWebSocket<Accepted>({
     host: listen.host,
     port: listen.port,

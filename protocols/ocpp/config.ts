@@ -70,7 +70,9 @@ export const ocppSectionSchema = z
     /** Identities marked DISCONNECTED at start-up (EXPECTED_CHARGE_POINTS). */
     expected_charge_points: z.array(z.string()).default([]),
   })
-  .strict();
+  .strict()
+  // One without the other would serve plain ws:// to chargers configured for wss://.
+  .refine((c) => (c.tls_cert === "") === (c.tls_key === ""), { message: "tls_cert and tls_key must be set together (or neither)", path: ["tls_key"] });
 
 export type OcppSection = z.infer<typeof ocppSectionSchema>;
 export type OcppSectionInput = z.input<typeof ocppSectionSchema>;

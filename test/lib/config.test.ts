@@ -86,6 +86,40 @@ describe("config", () => {
     expect(JSON.stringify(maskSecrets(ok))).toContain("mqtt://alice:***@broker:1883");
   });
 
+  test("no secret reaches an error or check-config: misspelt sections and --set keys, keys named like secrets", () => {
+    const err = (fn: () => unknown): string => {
+      try {
+        fn();
+      } catch (e) {
+        return String(e);
+      }
+      throw new Error("expected an error");
+    };
+    const typoSection = err(() => loadConfig(plugins, { file: file(`[mqt]\nurl = "mqtt://b"\npassword = "Hunter22"\n`), fileRequired: true, env: {}, flags: [] }));
+    expect(typoSection).toContain("mqt: a known section");
+    expect(typoSection).not.toContain("Hunter22");
+    const typoFlag = err(() => loadConfig(plugins, { file: "/nonexistent/x.toml", fileRequired: false, env: {}, flags: ["mqtt.pasword=Hunter22"] }));
+    expect(typoFlag).toContain("--set mqtt.pasword");
+    expect(typoFlag).not.toContain("Hunter22");
+    const c = loadConfig(plugins, { file: file(`[ocpp]\nboot_configuration = { AuthorizationKey = "0011AABB", HeartbeatInterval = "60" }\n`), fileRequired: true, env: {}, flags: [] });
+    const shown = JSON.stringify(maskSecrets(c));
+    expect(shown).not.toContain("0011AABB");
+    expect(shown).toContain('"HeartbeatInterval":"60"');
+    // Only whole words count as a PIN: ping_interval_s stays visible.
+    expect(shown).toContain('"ping_interval_s":30');
+    expect(JSON.stringify(maskSecrets({ wifi_pin: "1234", api_token: "t", secret_sauce: "x" }))).not.toMatch(/1234|"t"|"x"/);
+  });
+
+  test("tls_cert without tls_key (or the reverse) is a config error, not a silent ws://", () => {
+    expect(issuesOf(() => loadConfig(plugins, { file: file(`[ocpp]\ntls_cert = "/x/cert.pem"\n`), fileRequired: true, env: {}, flags: [] }))).toContain("ocpp.tls_key");
+    expect(issuesOf(() => loadConfig(plugins, { file: file(`[ocpp]\ntls_key = "/x/key.pem"\n`), fileRequired: true, env: {}, flags: [] }))).toContain("ocpp.tls_key");
+  });
+
+  test("the embedded broker listens on loopback unless told otherwise", () => {
+    const c = loadConfig(plugins, { file: "/nonexistent/x.toml", fileRequired: false, env: {}, flags: [] });
+    expect(c.mqtt.embedded_bind).toBe("127.0.0.1");
+  });
+
   test("secrets are masked", () => {
     const masked = maskSecrets({ mqtt: { password: "hunter2", username: "u" }, evsemaster: { charger: [{ serial: "1", password: "123456" }] } });
     expect(JSON.stringify(masked)).not.toContain("hunter2");
