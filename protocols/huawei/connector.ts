@@ -1,7 +1,8 @@
 // One connector's state machine (spec §5.2), pure: inputs are method calls, time comes from an
 // injected clock, outputs are getters plus what each input changed. The session turns `resend`
 // into a GOOSE (re)send with a new stNum, and `stateChanged` into the one-shot 0x117E report.
-import { ChargingEvent, ConnectionStatus, WorkingStatus } from "./register-map.ts";
+import { ChargingEvent, ConnectionStatus, WorkingStatus, type LocalConnector } from "./register-map.ts";
+import type { RegisterStore } from "./registers.ts";
 import { GooseMode, Requirement, ShutdownReason, UNUSED, type PowerRequest, type ShutdownRequest } from "./goose/datasets.ts";
 import { CommandError } from "../../lib/errors.ts";
 
@@ -119,6 +120,13 @@ export class ConnectorMachine {
     const pending = this.eventPending;
     this.eventPending = false;
     return pending;
+  }
+
+  /** Puts working status, connection status and charging event into connector `c`'s registers. */
+  writeTo(store: RegisterStore, c: LocalConnector): void {
+    store.setConnector(c, "workingStatus", this.workingStatus);
+    store.setConnector(c, "connectionStatus", this.connectionStatus);
+    store.setConnector(c, "chargingEvent", this.chargingEvent);
   }
 
   /** BSP event "B". */

@@ -4,6 +4,8 @@ import { crc16Modbus } from "../../../protocols/huawei/goose/crc16.ts";
 import { decodeFrame, encodeFrame, verifyFrame, type DecodedFrame } from "../../../protocols/huawei/goose/frame.ts";
 import { decodeGoosePdu, encodeGoosePdu, gooseTime } from "../../../protocols/huawei/goose/pdu.ts";
 import { SecretBytes } from "../../../protocols/huawei/secret.ts";
+import { ConnectorMachine } from "../../../protocols/huawei/connector.ts";
+import { buildFrame } from "../../../protocols/huawei/goose/build.ts";
 import { CRC_VECTORS, DISPENSER_MAC, G1, G2, G3, G4, G4_UNSIGNED, PSU_MAC } from "./goose-vectors.ts";
 import { hex, MOCK_KEY, toHex } from "./vectors.ts";
 
@@ -126,4 +128,25 @@ test("malformed PDUs and frames are reported as text, not thrown", () => {
   expect(decodeFrame(hex(G1.replace("00a4 0023 3c4c", "0fa4 0023 3c4c")))).toEqual(expect.stringContaining("runs past the frame"));
   const stop: GooseMessage = { dataset: "ShutdownRequest", connector: 1, chargingSn: 0xffff, reason: 0x1000 };
   expect(() => encodeGoosePdu({ ...messagePdu(stop, { timestamp: t(0, 0), stNum: 0, sqNum: 0 }), goId: "bad\u0000" })).toThrow("printable ASCII");
+});
+
+test("G1 and G3 from the state machine's frame choice, the retransmission counters and the clock", () => {
+  const m = new ConnectorMachine({ globalConnector: 1, signing: true, now: () => 0 });
+  m.setLimits({ minVoltage: 100, maxVoltage: 1000, minCurrent: 1, maxCurrent: 100 });
+  const to = { destination: hex(PSU_MAC), source: hex(DISPENSER_MAC) };
+  expect(m.goose()).toBeUndefined(); // no key yet: nothing may be sent
+  m.carPlugged();
+  m.keyWritten();
+  m.allocationReply(true);
+  m.setMode("Export", "CableCheck");
+  m.setSetpoint(500, 2);
+  const g1 = m.goose();
+  if (!g1) throw new Error("nothing to send");
+  expect(toHex(buildFrame(g1, { stNum: 6, sqNum: 0 }, 0x6b018388 * 1000 + 175, to, KEY))).toBe(toHex(hex(G1)));
+  m.carUnplugged();
+  const g3 = m.goose();
+  if (!g3) throw new Error("nothing to send");
+  expect(toHex(buildFrame(g3, { stNum: 14, sqNum: 0 }, 0x6b018391 * 1000 + 175, to, KEY))).toBe(toHex(hex(G3)));
+  // Without a key the same message goes out plain.
+  expect(decoded(toHex(buildFrame(g3, { stNum: 1, sqNum: 0 }, 0, to))).signed).toBe(false);
 });

@@ -3,6 +3,7 @@ import { encodeAdu } from "../../../protocols/huawei/codec.ts";
 import { encodePdu } from "../../../protocols/huawei/pdu.ts";
 import { RegisterStore } from "../../../protocols/huawei/registers.ts";
 import { buildReport, isolatedAddresses, mergeRanges, reportLayout, ReportSequencer } from "../../../protocols/huawei/report.ts";
+import { ConnectorMachine } from "../../../protocols/huawei/connector.ts";
 import { hex, toHex, U } from "./vectors.ts";
 
 function dispenserAt(seconds: number): RegisterStore {
@@ -74,4 +75,20 @@ test("the report sequencer counts from 0 and wraps at 16 bits", () => {
   expect(ids.slice(0, 3)).toEqual([0, 1, 2]);
   expect(ids.slice(-3)).toEqual([0xffff, 0, 1]);
   expect(seq.next(empty).unitId).toBe(0);
+});
+
+test("U2 from the state machine: plugging the car gives working status 1, connection 2 and one event segment", () => {
+  const s = dispenserAt(0x6b01837f);
+  const m = new ConnectorMachine({ globalConnector: 1, signing: true, now: () => 0 });
+  const seq = new ReportSequencer();
+  const report = () => {
+    m.writeTo(s, 1);
+    return seq.next(buildReport(s, m.takeChargingEvent() ? new Set([1]) : new Set()));
+  };
+  report();
+  report();
+  m.carPlugged();
+  expect(toHex(encodeAdu(report()))).toBe(toHex(hex(U.U2)));
+  const next = report();
+  expect(next.pdu.kind === "report" && next.pdu.report.devices[0]?.segments.some((x) => x.address === 0x117e)).toBe(false);
 });
