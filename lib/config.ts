@@ -13,8 +13,7 @@ const mqttUrl = z
     message: 'expected "embedded" or a URL mqtt://, mqtts://, ws:// or wss:// with a host',
   });
 
-export const coreSchema = z.object({
-  mqtt: z
+const mqttSection = z
     .object({
       url: mqttUrl.default("mqtt://localhost:1883"),
       base_topic: z.string().min(1).regex(/^[^#+]+$/, "no MQTT wildcards").default("evse2mqtt"),
@@ -33,29 +32,33 @@ export const coreSchema = z.object({
       reconnect_min_s: z.number().positive().default(1),
       reconnect_max_s: z.number().positive().default(30),
     })
-    .strict()
-    .prefault({}),
-  bridge: z
+    .strict();
+const bridgeSection = z
     .object({
       republish_s: z.number().min(0).default(60),
       state_dir: z.string().optional(),
     })
-    .strict()
-    .prefault({}),
-  homeassistant: z
+    .strict();
+const homeassistantSection = z
     .object({
       discovery: z.boolean().default(true),
       prefix: z.string().min(1).default("homeassistant"),
     })
-    .strict()
-    .prefault({}),
-  log: z
+    .strict();
+const logSection = z
     .object({
       level: z.enum(LOG_LEVELS).default("info"),
       json: z.boolean().default(false),
     })
-    .strict()
-    .prefault({}),
+    .strict();
+
+const CORE_SECTIONS = { mqtt: mqttSection, bridge: bridgeSection, homeassistant: homeassistantSection, log: logSection };
+
+export const coreSchema = z.object({
+  mqtt: mqttSection.prefault({}),
+  bridge: bridgeSection.prefault({}),
+  homeassistant: homeassistantSection.prefault({}),
+  log: logSection.prefault({}),
 });
 
 export type CoreConfig = z.infer<typeof coreSchema>;
@@ -88,16 +91,14 @@ function isObject(v: unknown): v is Raw {
 
 function sectionShapes(plugins: ProtocolPlugin[]): Map<string, z.ZodObject<z.ZodRawShape>> {
   const m = new Map<string, z.ZodObject<z.ZodRawShape>>();
-  for (const [name, s] of Object.entries(coreSchema.shape)) {
-    m.set(name, (s as unknown as z.ZodPrefault<z.ZodObject<z.ZodRawShape>>).unwrap());
-  }
+  for (const [name, s] of Object.entries(CORE_SECTIONS)) m.set(name, s);
   for (const p of plugins) m.set(p.name, p.configSchema);
   return m;
 }
 
 /** An env var or flag is text; take it as text where the key accepts text, else as JSON (numbers, booleans, arrays). */
-function coerce(field: z.ZodType, text: string): unknown {
-  if (field.safeParse(text).success) return text;
+function coerce(field: z.core.$ZodType, text: string): unknown {
+  if (z.safeParse(field, text).success) return text;
   try {
     return JSON.parse(text);
   } catch {
@@ -106,7 +107,8 @@ function coerce(field: z.ZodType, text: string): unknown {
 }
 
 function setPath(raw: Raw, section: string, key: string, value: unknown): void {
-  const s = isObject(raw[section]) ? (raw[section] as Raw) : {};
+  const current = raw[section];
+  const s: Raw = isObject(current) ? current : {};
   s[key] = value;
   raw[section] = s;
 }
@@ -116,7 +118,7 @@ function applyEnv(raw: Raw, shapes: Map<string, z.ZodObject<z.ZodRawShape>>, env
     for (const [key, field] of Object.entries(schema.shape)) {
       const name = `EVSE2MQTT_${section}_${key}`.toUpperCase();
       const v = env[name];
-      if (v !== undefined) setPath(raw, section, key, coerce(field as z.ZodType, v));
+      if (v !== undefined) setPath(raw, section, key, coerce(field, v));
     }
   }
 }
@@ -124,14 +126,15 @@ function applyEnv(raw: Raw, shapes: Map<string, z.ZodObject<z.ZodRawShape>>, env
 function applyFlags(raw: Raw, shapes: Map<string, z.ZodObject<z.ZodRawShape>>, flags: string[], issues: ConfigIssue[]): void {
   for (const f of flags) {
     const m = /^([a-z_]+)\.([a-z_0-9]+)=(.*)$/s.exec(f);
-    const field = m ? shapes.get(m[1]!)?.shape[m[2]!] : undefined;
+    const [, section = "", key = "", text = ""] = m ?? [];
+    const field = shapes.get(section)?.shape[key];
     if (!m || !field) {
       // The value is not echoed: `--set mqtt.pasword=…` is a password with a typo in its key.
       const key = f.split("=")[0] ?? "";
       issues.push({ path: `--set ${key}`, value: "(hidden)", expected: "section.key=value naming a known key" });
       continue;
     }
-    setPath(raw, m[1]!, m[2]!, coerce(field as z.ZodType, m[3]!));
+    setPath(raw, section, key, coerce(field, text));
   }
 }
 
@@ -141,9 +144,18 @@ function valueAt(raw: unknown, path: PropertyKey[]): unknown {
   return v;
 }
 
-function zodIssues(err: z.ZodError, prefix: string, raw: unknown): ConfigIssue[] {
+/** `huawei.units.0.host` reads as `huawei[0].host` when the section is a list of tables. */
+function pathText(prefix: string, path: PropertyKey[], arraySection?: string): string {
+  const parts = path.map(String);
+  if (arraySection && parts[0] === arraySection && parts[1] !== undefined && /^\d+$/.test(parts[1])) {
+    return [`${prefix}[${parts[1]}]`, ...parts.slice(2)].join(".");
+  }
+  return [prefix, ...parts].filter(Boolean).join(".");
+}
+
+function zodIssues(err: z.ZodError, prefix: string, raw: unknown, arraySection?: string): ConfigIssue[] {
   return err.issues.map((i) => {
-    const path = [prefix, ...i.path.map(String)].filter(Boolean).join(".");
+    const path = pathText(prefix, i.path, arraySection);
     if (i.code === "unrecognized_keys") {
       return { path, value: i.keys, expected: `no such key${i.keys.length > 1 ? "s" : ""} (typo?)` };
     }
@@ -160,7 +172,7 @@ export function loadConfig(plugins: ProtocolPlugin[], src: ConfigSources): Confi
   const fileFound = existsSync(src.file);
   if (fileFound) {
     try {
-      raw = parseToml(readFileSync(src.file, "utf8")) as Raw;
+      raw = parseToml(readFileSync(src.file, "utf8"));
     } catch (err) {
       throw new ConfigError([{ path: src.file, value: undefined, expected: `valid TOML: ${errorMessage(err)}` }]);
     }
@@ -169,6 +181,12 @@ export function loadConfig(plugins: ProtocolPlugin[], src: ConfigSources): Confi
   }
   const shapes = sectionShapes(plugins);
   const presentInFile = new Set(Object.keys(raw));
+  // `[[openevse]]` (one table per device) arrives as an array: it becomes the section's list key,
+  // so environment and flags can still set the section's other keys.
+  for (const p of plugins) {
+    const given = raw[p.name];
+    if (p.arraySection && Array.isArray(given)) raw[p.name] = { [p.arraySection]: given };
+  }
   for (const k of Object.keys(raw)) {
     // Masked: a misspelt [mqtt] section holds the broker password.
     if (!shapes.has(k)) issues.push({ path: k, value: maskSecrets(raw[k], k), expected: `a known section (${[...shapes.keys()].join(", ")})` });
@@ -190,20 +208,21 @@ export function loadConfig(plugins: ProtocolPlugin[], src: ConfigSources): Confi
   if (!core.success) issues.push(...zodIssues(core.error, "", raw));
   const protocols: Config["protocols"] = {};
   for (const p of plugins) {
-    const section = isObject(raw[p.name]) ? (raw[p.name] as Raw) : {};
-    if (raw[p.name] !== undefined && !isObject(raw[p.name])) {
-      issues.push({ path: p.name, value: raw[p.name], expected: "a table" });
+    const given = raw[p.name];
+    const section: Raw = isObject(given) ? given : {};
+    if (given !== undefined && !isObject(given)) {
+      issues.push({ path: p.name, value: maskSecrets(given, p.name), expected: p.arraySection ? `one or more [[${p.name}]] tables` : "a table" });
       continue;
     }
     const parsed = p.configSchema.safeParse(section);
     if (!parsed.success) {
-      issues.push(...zodIssues(parsed.error, p.name, section));
+      issues.push(...zodIssues(parsed.error, p.name, section, p.arraySection));
       continue;
     }
-    const value = parsed.data as { enabled: boolean } & Raw;
+    const data: Raw = parsed.data;
     // A section written in the file switches its protocol on unless it says enabled = false.
-    if (section.enabled === undefined) value.enabled = presentInFile.has(p.name) || p.enabledByDefault;
-    protocols[p.name] = value;
+    const enabled = section.enabled === undefined ? presentInFile.has(p.name) || p.enabledByDefault : data.enabled === true;
+    protocols[p.name] = { ...data, enabled };
   }
   if (issues.length > 0 || !core.success) throw new ConfigError(issues);
   return { ...core.data, protocols, file: src.file, fileFound };

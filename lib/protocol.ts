@@ -93,6 +93,11 @@ export interface ProtocolPlugin {
   readonly configSchema: z.ZodObject<z.ZodRawShape>;
   /** Whether the protocol runs when its section is absent from the config file. */
   readonly enabledByDefault: boolean;
+  /**
+   * For protocols configured as a list of tables (`[[openevse]]`, one per device): the key of the
+   * section schema that receives the list.
+   */
+  readonly arraySection?: string;
   start(ctx: BridgeContext, section: unknown): Promise<Running>;
   /** `evse2mqtt simulate <name> [args]`: fake devices for tests and automations without hardware. */
   simulate(args: string[], log: Logger): Promise<Running>;

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { z } from "zod";
 import { loadConfig, maskSecrets } from "../../lib/config.ts";
+import type { ProtocolPlugin } from "../../lib/protocol.ts";
 import { ConfigError } from "../../lib/errors.ts";
 import { PLUGINS } from "../../protocols/index.ts";
 import { writeConfigFile } from "../support/config-file.ts";
@@ -118,6 +120,26 @@ describe("config", () => {
   test("the embedded broker listens on loopback unless told otherwise", () => {
     const c = loadConfig(plugins, { file: "/nonexistent/x.toml", fileRequired: false, env: {}, flags: [] });
     expect(c.mqtt.embedded_bind).toBe("127.0.0.1");
+  });
+
+  test("a protocol configured as a list of tables ([[x]]) gets its list; errors name the entry", () => {
+    const unit = z.object({ name: z.string(), port: z.number().int().min(1) }).strict();
+    const listed: ProtocolPlugin = {
+      name: "listed",
+      summary: "test",
+      arraySection: "units",
+      configSchema: z.object({ enabled: z.boolean().default(false), poll_s: z.number().default(5), units: z.array(unit).default([]) }).strict(),
+      enabledByDefault: false,
+      start: () => Promise.reject(new Error("not started in this test")),
+      simulate: () => Promise.reject(new Error("not simulated in this test")),
+      demo: () => Promise.reject(new Error("no demo in this test")),
+    };
+    const all = [...plugins, listed];
+    const c = loadConfig(all, { file: file(`[[listed]]\nname = "a"\nport = 1\n[[listed]]\nname = "b"\nport = 2\n`), fileRequired: true, env: { EVSE2MQTT_LISTED_POLL_S: "7" }, flags: [] });
+    expect(c.protocols.listed).toEqual({ enabled: true, poll_s: 7, units: [{ name: "a", port: 1 }, { name: "b", port: 2 }] });
+    const bad = issuesOf(() => loadConfig(all, { file: file(`[[listed]]\nname = "a"\nport = 1\n[[listed]]\nname = "b"\nport = 0\nprot = 3\n`), fileRequired: true, env: {}, flags: [] }));
+    expect(bad.sort()).toEqual(["listed[1]", "listed[1].port"]);
+    expect(loadConfig(all, { file: "/nonexistent/x.toml", fileRequired: false, env: {}, flags: [] }).protocols.listed).toEqual({ enabled: false, poll_s: 5, units: [] });
   });
 
   test("secrets are masked", () => {
