@@ -40,6 +40,7 @@ export class DehneBridge implements Running {
   }
 
   async stop(): Promise<void> {
+    for (const c of this.controls.values()) c.dispose();
     for (const l of this.live.values()) l.session.close("bridge shutting down");
     await this.server?.close();
   }
