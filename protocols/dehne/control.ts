@@ -14,6 +14,17 @@ export interface ControlLimits {
   stopDelayMs: number;
 }
 
+/** What the control needs of a session: sending requests (a narrow type so unit tests can record them). */
+export type ControlSession = Pick<DehneSession, "request">;
+
+/** Runs `fn` after `ms`; returns how to cancel it. Injected in unit tests together with `now`. */
+export type Schedule = (fn: () => void, ms: number) => () => void;
+
+const realSchedule: Schedule = (fn, ms) => {
+  const t = setTimeout(fn, ms);
+  return () => clearTimeout(t);
+};
+
 export interface SetResult {
   enabled: boolean;
   current_limit_a: number;
@@ -27,10 +38,16 @@ export class DehneControl {
   intent: boolean | null = null;
   limitA: number;
   last: DataResponse | undefined;
+  /**
+   * When the contactor opens at the latest after a disable, even with the car still asking. Set by
+   * the first disable only: automations that re-send their wish every few seconds must not keep
+   * pushing it out (and with it the opening) for ever.
+   */
   private stopDeadline = 0;
+  private cancelDeadline: () => void = () => {};
   readonly limiter: SwitchLimiter;
 
-  constructor(private limits: ControlLimits, private now: () => number = Date.now) {
+  constructor(private limits: ControlLimits, private now: () => number = Date.now, private schedule: Schedule = realSchedule) {
     this.limitA = limits.maxA;
     this.limiter = new SwitchLimiter(limits.switchIntervalMs, now);
   }
@@ -39,7 +56,7 @@ export class DehneControl {
     return this.intent ?? (this.last ? this.last.pwm_percent < PWM_OFF : false);
   }
 
-  async set(cmd: SetCommand, session: DehneSession): Promise<SetResult> {
+  async set(cmd: SetCommand, session: ControlSession): Promise<SetResult> {
     let clampedFrom: number | undefined;
     if (cmd.current_limit_a !== undefined) {
       // Above the maximum is clamped (the safe direction); below the minimum would mean raising
@@ -59,12 +76,13 @@ export class DehneControl {
     let pwm = PWM_OFF;
     if (wantEnabled) {
       this.intent = true;
+      this.cancelDeadline();
       pwm = ampsToPwm(this.limitA);
       await session.request({ type: "set_pwm", percent: pwm });
     } else if (cmd.enabled === false || this.intent === false) {
       // Stopping is always honoured: PWM 100 first, the contactor opens once the car has paused (spec §11).
+      if (this.intent !== false) this.startDeadline(session);
       this.intent = false;
-      this.stopDeadline = this.now() + this.limits.stopDelayMs;
       await session.request({ type: "set_pwm", percent: PWM_OFF });
     }
     await this.reconcile(session);
@@ -75,8 +93,22 @@ export class DehneControl {
     return { enabled: wantEnabled, current_limit_a: this.limitA, pwm_percent: pwm, ...(clampedFrom !== undefined ? { clamped_from: clampedFrom } : {}), contactor };
   }
 
+  /** The deadline runs from the first disable; polls check it too, the timer covers polling off or slow. */
+  private startDeadline(session: ControlSession): void {
+    this.cancelDeadline();
+    this.stopDeadline = this.now() + this.limits.stopDelayMs;
+    // A failure here is retried by the next poll's reconcile, which sees the same passed deadline.
+    // A few ms late, so the wall clock `now` has surely passed the deadline when the timer fires.
+    this.cancelDeadline = this.schedule(() => void this.reconcile(session).catch(() => {}), this.limits.stopDelayMs + 20);
+  }
+
+  /** The bridge stops: no timer may outlive it. */
+  dispose(): void {
+    this.cancelDeadline();
+  }
+
   /** A direct contactor command from the compatible layout: rate-limited when it would change the state. */
-  async compatContactor(on: boolean, session: DehneSession): Promise<void> {
+  async compatContactor(on: boolean, session: ControlSession): Promise<void> {
     if (this.last?.contactor_state !== on) {
       const refusal = this.limiter.refusal(`request_set_contactor_state ${on}`);
       if (refusal) throw new CommandError(refusal);
@@ -88,7 +120,7 @@ export class DehneControl {
   }
 
   /** Runs after every data frame: brings the contactor in line with the intent. */
-  async reconcile(session: DehneSession): Promise<void> {
+  async reconcile(session: ControlSession): Promise<void> {
     const d = this.last;
     if (!d || this.intent === null) return;
     const wants = carWantsCharge(d.measurements.pilot_voltage);

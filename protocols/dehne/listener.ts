@@ -90,6 +90,7 @@ export async function startDehne(ctx: BridgeContext, cfg: DehneConfig): Promise<
     },
     device: (serial) => devices.get(serial),
     stop: async () => {
+      for (const d of devices.values()) d.control.dispose();
       for (const s of sessions) s.close("bridge shutting down");
       await server.close();
     },

@@ -11,8 +11,10 @@ import { fetchConfig } from "./fetch-config.ts";
 import { dateToEm } from "./emtime.ts";
 import { ampsCap as capOf, MIN_AMPS, pickAmps, startAtMs } from "./limits.ts";
 import { ACTION_SET, canForceSinglePhase, LANGUAGES, languageName, phasesOf, RESERVATION_RESULTS, START_ERRORS, type NumericSetting } from "./enums.ts";
-import type { StartResult, StopResult } from "./evse-payloads.ts";
+import { computedPowerW, type StartResult, type StopResult } from "./evse-payloads.ts";
 import { REQUEST_ACTIONS, type ChargeStartArgs, type RequestAction } from "./messages.ts";
+import { ReplyTimeoutError } from "./pending.ts";
+import { confirmStopped, describeStatus, STOPPED_POWER_W } from "./stop-verify.ts";
 import { sessionActive } from "./view.ts";
 
 /** More than this ahead of now counts as a reservation (emproto4go). */
@@ -91,16 +93,38 @@ async function chargeStart(d: EvseCharger, args: ChargeStartArgs): Promise<unkno
   };
 }
 
+/**
+ * ChargeStop, then proof from the charger's own status that the output is off within
+ * `stop_verify_s`; without that proof the reply is an error that says what the status shows.
+ */
 async function chargeStop(d: EvseCharger, userId: string | undefined): Promise<unknown> {
   d.requireSession();
   const undo = claimSwitch(d, "charge stop");
-  const r = await d.command<StopResult>({ type: "chargeStop", stop: { lineId: 1, userId: userId ?? d.settings.user_id } }, "stop", "ChargeStopResponse");
-  if (r.failReason !== 0) {
+  const sentAt = Date.now();
+  const before = d.statusCount;
+  let r: StopResult | undefined;
+  try {
+    r = await d.command<StopResult>({ type: "chargeStop", stop: { lineId: 1, userId: userId ?? d.settings.user_id } }, "stop", "ChargeStopResponse");
+  } catch (err) {
+    // Some units stop without answering 0x0008 (spec G6): their status may still prove the stop.
+    if (!(err instanceof ReplyTimeoutError)) throw err;
+  }
+  if (r && r.failReason !== 0) {
     undo();
     throw new CommandError(`charge stop refused (failReason ${r.failReason})`);
   }
   d.send({ type: "sessionRequest" });
-  return { stopped: true, stop_result: r.stopResult };
+  const verifyS = d.settings.stop_verify_s;
+  const check = await confirmStopped(d, before, sentAt + verifyS * 1000);
+  if (!check.stopped) {
+    // The output never went off, so nothing switched: a retry must not wait out the cooldown.
+    undo();
+    const acked = r ? "the charger acknowledged the stop" : `no ChargeStopResponse within ${d.settings.reply_timeout_s} s`;
+    const shows = check.last ? `its status still shows ${describeStatus(check.last)}` : "no status datagram arrived";
+    throw new CommandError(`${acked}, but ${verifyS} s later ${shows} (off means no session and at most ${STOPPED_POWER_W} W): energy may still flow`);
+  }
+  const took = Math.round((Date.now() - sentAt) / 100) / 10;
+  return { stopped: true, stop_result: r ? r.stopResult : null, ...(r ? {} : { stop_response: "none" }), confirmed_by: "status", power_w: computedPowerW(check.status), took_s: took };
 }
 
 async function setNumber(d: EvseCharger, setting: NumericSetting, value: number, what: string): Promise<number> {
@@ -117,21 +141,24 @@ async function setMaxCurrent(d: EvseCharger, amps: number, clampedFrom?: number)
   return { max_current_a: v, ...(clampedFrom !== undefined && { clamped_from: clampedFrom }), applies_to: "next session (live only on units that honour it)" };
 }
 
+/** /set describes a wanted state: already there means no relay switching at all. */
+async function switchCharging(d: EvseCharger, on: boolean): Promise<unknown> {
+  const active = sessionActive(d.view);
+  if (on && active) return { already: "charging or reserved" };
+  if (!on && active === false) return { already: "not charging" };
+  return on ? chargeStart(d, {}) : chargeStop(d, undefined);
+}
+
 export async function runSet(d: EvseCharger, cmd: SetCommand): Promise<unknown> {
   // First: an "already …" answer from a status of an earlier session (or of a spoofer) would be a lie.
   d.requireSession();
   const out: Record<string, unknown> = {};
-  if (cmd.current_limit_a !== undefined) {
-    const { amps, clamped_from } = pickAmps(cmd.current_limit_a, ampsCap(d), "current_limit_a");
-    out.current_limit = await setMaxCurrent(d, amps, clamped_from);
-  }
-  if (cmd.enabled !== undefined) {
-    const active = sessionActive(d.view);
-    // /set describes a wanted state: already there means no relay switching at all.
-    if (cmd.enabled && active) out.enabled = { already: "charging or reserved" };
-    else if (!cmd.enabled && active === false) out.enabled = { already: "not charging" };
-    else out.enabled = cmd.enabled ? await chargeStart(d, {}) : await chargeStop(d, undefined);
-  }
+  // Checked before anything is sent. A stop goes first, so a slow or failing setting cannot hold it up;
+  // a start goes last, so the new current applies to it.
+  const limit = cmd.current_limit_a === undefined ? undefined : pickAmps(cmd.current_limit_a, ampsCap(d), "current_limit_a");
+  if (cmd.enabled === false) out.enabled = await switchCharging(d, false);
+  if (limit) out.current_limit = await setMaxCurrent(d, limit.amps, limit.clamped_from);
+  if (cmd.enabled === true) out.enabled = await switchCharging(d, true);
   return out;
 }
 

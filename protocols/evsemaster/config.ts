@@ -54,6 +54,11 @@ export const evsemasterSchema = z
     user_id: z.string().min(1).max(16).regex(/^[\x20-\x7e]*$/).default("evse2mqtt"),
     /** Minimum time between two start/stop commands to one charger (relay and contactor wear). */
     cooldown_s: z.number().min(0).default(60),
+    /**
+     * A stop counts only once a status datagram shows no session and no power; status pushes come
+     * every 5–10 s, so this leaves room for two of them. Past it the stop is reported as failed.
+     */
+    stop_verify_s: z.number().min(1, "at least 1 s").max(300, "at most 300 s: energy must not flow for longer after a stop").default(20),
     offline_after_s: z.number().positive().default(11),
     session_timeout_s: z.number().positive().default(15),
     login_timeout_s: z.number().positive().default(5),

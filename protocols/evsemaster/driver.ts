@@ -52,6 +52,8 @@ export class EvseCharger implements ChargerDriver {
   private configDueAt = Number.POSITIVE_INFINITY;
   /** Start/stop cooldown (relay wear, and cars dislike rapid cycles). */
   readonly switches: SwitchLimiter;
+  /** Status datagrams taken from the charger so far: tells a fresh status from one older than a command. */
+  statusCount = 0;
 
   constructor(readonly serial: string, readonly cfg: ChargerConfig | undefined, readonly env: DriverEnv) {
     this.log = env.log.child({ charger: serial });
@@ -107,6 +109,7 @@ export class EvseCharger implements ChargerDriver {
     this.view.endpoint = this.guard.text;
     if (!this.view.online) this.goOnline();
     this.handle?.seen();
+    if (m.type === "status") this.statusCount++;
     const reply = storeInView(this.view, m);
     // Replies answer a waiting command only when they come from the host the command went to.
     if (reply && this.guard.isPeer(from)) this.answer(reply.key, reply.action, reply.value);

@@ -3,6 +3,11 @@
 
 import { CommandError } from "../../lib/errors.ts";
 
+/** No reply of the awaited kind in time (other failures, such as a lost session, are plain CommandErrors). */
+export class ReplyTimeoutError extends CommandError {
+  override name = "ReplyTimeoutError";
+}
+
 interface Waiter {
   resolve(v: unknown): void;
   reject(e: Error): void;
@@ -19,7 +24,7 @@ export class Pending {
         reject,
         timer: setTimeout(() => {
           this.remove(key, w);
-          reject(new CommandError(`timeout: no ${what} from the charger within ${timeoutMs / 1000} s`));
+          reject(new ReplyTimeoutError(`timeout: no ${what} from the charger within ${timeoutMs / 1000} s`));
         }, timeoutMs),
       };
       const list = this.waiters.get(key) ?? [];

@@ -35,6 +35,10 @@ export class SimCharger {
   muteHeadings = false;
   /** Test hook: answer a setting SET with a GET echo of the old value first (a late config-refresh answer). */
   getEchoBeforeSet = false;
+  /** Test hook: acknowledge ChargeStop as done (failReason 0) and keep charging. */
+  ignoreStop = false;
+  /** Test hook: stop without answering 0x0008 (spec G6: units differ in what they answer). */
+  noStopResponse = false;
   private sock: UdpEndpoint | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private client: Endpoint | undefined;
@@ -177,10 +181,10 @@ export class SimCharger {
       }
       case "chargeStop": {
         const wasCharging = st.charging;
-        const ok = st.stop();
-        this.emit({ type: "chargeStopResponse", result: { lineId: 1, stopResult: ok ? 1 : 0, failReason: 0 } }, to);
+        const ok = this.ignoreStop ? wasCharging || st.reserved : st.stop();
+        if (!this.noStopResponse) this.emit({ type: "chargeStopResponse", result: { lineId: 1, stopResult: ok ? 1 : 0, failReason: 0 } }, to);
         this.pushStatus(now);
-        const record = wasCharging ? st.record((ms) => this.em(ms), now, m.stop.userId) : undefined;
+        const record = wasCharging && !this.ignoreStop ? st.record((ms) => this.em(ms), now, m.stop.userId) : undefined;
         if (record) this.emit({ type: "chargeRecord", record }, to);
         return;
       }

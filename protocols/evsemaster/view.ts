@@ -102,8 +102,11 @@ export function metaState(v: ChargerView): MetaState {
 
 /** A session is running or planned: what `enabled` reports. */
 export function sessionActive(v: ChargerView): boolean | null {
-  const s = v.status;
-  if (!s) return null;
+  return v.status ? statusActive(v.status) : null;
+}
+
+/** Output on, charging, or a planned start that would switch it on later. */
+export function statusActive(s: StatusData): boolean {
   return s.outputState === 1 || s.currentState === STATE_CHARGING || s.currentState === STATE_RESERVED;
 }
 

@@ -48,6 +48,7 @@ export async function startCentralSystem(ctx: BridgeContext, cfg: OcppSection): 
         cfg,
         identity,
         session: () => sessions.get(identity),
+        log: log.child({ charger: identity }),
         setChargingEnabled: (on) => {
           setEnabled(identity, on);
           compat?.onChargingEnabled(identity, on);

@@ -58,6 +58,11 @@ export const ocppSectionSchema = z
     max_power_w: z.number().min(0).default(0),
     /** Minimum seconds between `enabled` flips (ChangeAvailability) per connector; refusals get an error reply. */
     switch_min_interval_s: z.number().min(0).default(30),
+    /**
+     * `enabled: false` during a transaction: how long a 0 A TxProfile may take to show that energy
+     * stopped before RemoteStopTransaction, and how long that may take to end the transaction.
+     */
+    stop_verify_s: z.number().min(1, "at least 1 s: chargers need a moment to ramp down").max(300, "at most 300 s: energy must not flow for longer after a disable").default(15),
     /** SetChargingProfile for `current_limit_a` on the normalized /set. */
     profile_stack_level: z.number().int().min(0).default(1),
     profile_id: z.number().int().default(1),

@@ -4,16 +4,19 @@
  */
 import { CommandError } from "../../lib/errors.ts";
 import { SwitchLimiter } from "../../lib/rate-limit.ts";
+import type { Logger } from "../../lib/log.ts";
 import type { ChargerDriver, ChargerHandle, ChargerMeta, ChargerRegistry } from "../../lib/protocol.ts";
 import type { ChargerStatus, NormalizedState, SetCommand } from "../../lib/normalized.ts";
 import { camelToSnake, convertKeys, resolveAction, snakeToCamel } from "./commands.ts";
 import { applyCurrentLimit } from "./current-limit.ts";
 import type { OcppSection } from "./config.ts";
 import type { CpEvent, Session } from "./driver.ts";
+import { answerOf } from "./energy-stop.ts";
 import { normalizedFrom, samplesOf } from "./meter.ts";
 import { parseOnOff } from "./policy.ts";
 import { guardProfiles } from "./profile-guard.ts";
 import { CallTimeoutError } from "./rpc.ts";
+import { type RunningTx, StopBook } from "./stop-book.ts";
 
 export function mapStatus(s: string): ChargerStatus {
   switch (s) {
@@ -52,6 +55,7 @@ export interface ViewDeps {
   identity: string;
   session(): Session | undefined;
   setChargingEnabled(on: boolean): void;
+  log: Logger;
 }
 
 export class NormalizedView {
@@ -62,9 +66,11 @@ export class NormalizedView {
   private connectors = new Map<number, ConnectorState>();
   private meta: ChargerMeta;
   private attached = false;
+  private stops: StopBook;
 
   constructor(private deps: ViewDeps) {
     this.meta = { protocol: "ocpp", name: deps.identity };
+    this.stops = new StopBook({ cfg: deps.cfg, live: () => this.live(), onChange: (n) => this.refreshStatus(n), log: deps.log });
   }
 
   attach(): void {
@@ -75,6 +81,7 @@ export class NormalizedView {
 
   detach(): void {
     this.attached = false;
+    this.stops.abortAll("the charger disconnected before energy was confirmed off");
     for (const h of this.handles.values()) h.detach();
   }
 
@@ -98,6 +105,7 @@ export class NormalizedView {
         c.status = r.status;
         c.errors = r.errorCode === "NoError" ? [] : [r.vendorErrorCode ? `${r.errorCode}:${r.vendorErrorCode}` : r.errorCode];
         if (r.connectorId >= 2) this.ensure(r.connectorId, false);
+        this.stops.onStatus(r.connectorId, r.status);
         this.refreshStatus(r.connectorId);
         return;
       }
@@ -114,6 +122,7 @@ export class NormalizedView {
         if (c) {
           delete c.meterStart;
           delete c.transactionId;
+          this.stops.onTransactionEnded(n, ev.request.transactionId);
         }
         return;
       }
@@ -123,6 +132,7 @@ export class NormalizedView {
           const part = normalizedFrom(samplesOf(entry));
           const start = this.conn(n).meterStart;
           if (typeof part.energy_total_wh === "number" && start !== undefined) part.energy_session_wh = Math.max(0, part.energy_total_wh - start);
+          this.stops.onMeter(n, part);
           this.update(n, part);
         }
         return;
@@ -156,18 +166,22 @@ export class NormalizedView {
   private refreshStatus(n: number): void {
     if (n >= 2) {
       const c = this.conn(n);
-      this.update(n, this.statusFields(c.status ?? "", c.errors));
+      this.update(n, this.statusFields(c.status ?? "", c.errors, this.stops.holding(n)));
       return;
     }
     const c0 = this.connectors.get(0);
     const c1 = this.connectors.get(1);
     const s = c0?.status && (WHOLE_CHARGER.has(c0.status) || !c1?.status) ? c0.status : (c1?.status ?? "");
-    this.update(1, this.statusFields(s, [...(c0?.errors ?? []), ...(c1?.errors ?? [])]));
+    this.update(1, this.statusFields(s, [...(c0?.errors ?? []), ...(c1?.errors ?? [])], this.stops.holding(1)));
   }
 
-  private statusFields(s: string, errors: string[]): Partial<NormalizedState> {
+  /**
+   * `enabled` says what the charger does, not what was asked: false when the connector (or the whole
+   * charger) is Unavailable, or when a disable's energy stop is confirmed and still holds.
+   */
+  private statusFields(s: string, errors: string[], stopHolds: boolean): Partial<NormalizedState> {
     const out: Partial<NormalizedState> = { status: mapStatus(s), errors };
-    if (s === "Unavailable") out.enabled = false;
+    if (s === "Unavailable" || stopHolds) out.enabled = false;
     else if (s !== "Faulted" && s !== "") out.enabled = true;
     // As ocpp2mqtt (C2): no flow outside Charging, so stale power readings do not linger.
     if (s !== "Charging") {
@@ -193,6 +207,76 @@ export class NormalizedView {
     return s;
   }
 
+  /** Rounded down to the profile's 0.1 A resolution and clamped: never more than was asked. */
+  private checkLimit(asked: number): number {
+    const { min_current_a: min, max_current_a: max } = this.deps.cfg;
+    const rounded = Math.floor(asked * 10) / 10;
+    // Raising a limit would give more current than was asked for: only lowering is safe. 0 A pauses.
+    if (rounded !== 0 && rounded < min) throw new CommandError(`current_limit_a ${asked} A is below the minimum ${min} A; use 0 to pause or enabled:false to stop`);
+    return Math.min(max, rounded);
+  }
+
+  /** Transactions the target runs: connector 0 means every connector. */
+  private running(connectorId: number): RunningTx[] {
+    const out: RunningTx[] = [];
+    for (const [n, c] of this.connectors) if (n >= 1 && (connectorId === 0 || n === connectorId) && c.transactionId !== undefined) out.push([n, c.transactionId]);
+    return out;
+  }
+
+  /**
+   * ChangeAvailability, rate-limited per target (the switch is claimed when the command is sent; a
+   * rejected or failed flip gives it back, a timed-out one does not). A disable that meets a running
+   * transaction also stops its energy (see StopBook) and answers once that is confirmed.
+   */
+  private async switchEnabled(s: Session, connectorId: number, on: boolean): Promise<Record<string, unknown>> {
+    const target = connectorId === 0 ? 1 : connectorId;
+    const running = this.running(connectorId);
+    // A stop under way or holding: a repeated disable sends nothing, moves no deadline, and answers with that stop's outcome.
+    if (!on && this.lastEnabled.get(connectorId) === false && this.stops.covers(running)) return { enabled: "joined", ...(await this.stops.stop(running)) };
+    let limiter = this.limiters.get(connectorId);
+    if (!limiter) this.limiters.set(connectorId, (limiter = new SwitchLimiter(this.deps.cfg.switch_min_interval_s * 1000)));
+    const before = this.lastEnabled.get(connectorId);
+    const changes = before !== on;
+    const refusal = changes ? limiter.refusal(on ? "enabling" : "disabling") : undefined;
+    if (refusal) throw new CommandError(refusal);
+    // Claimed before the await: several /set arriving together must not all see a free slot.
+    const undo = changes ? limiter.record() : () => {};
+    this.lastEnabled.set(connectorId, on);
+    const giveBack = () => {
+      undo();
+      if (this.lastEnabled.get(connectorId) !== on) return;
+      if (before === undefined) this.lastEnabled.delete(connectorId);
+      else this.lastEnabled.set(connectorId, before);
+    };
+    let status: string;
+    try {
+      status = (await s.call("ChangeAvailability", { connectorId, type: on ? "Operative" : "Inoperative" })).status;
+    } catch (err) {
+      // Stopping the energy of a running transaction must not hinge on the availability change.
+      if (on || running.length === 0) {
+        // After a timeout the charger may well have switched: the claim stands.
+        if (!(err instanceof CallTimeoutError)) giveBack();
+        throw err;
+      }
+      status = answerOf(err);
+    }
+    if (!on && running.length > 0) return { enabled: status, ...(await this.stops.stop(running)) };
+    if (status === "Rejected") {
+      giveBack();
+      throw new CommandError("charger rejected ChangeAvailability");
+    }
+    if (on) {
+      const resumed = await this.stops.resume(connectorId === 0 ? [...this.connectors.keys()].filter((n) => n >= 1) : [connectorId]);
+      this.update(target, { enabled: true });
+      return { enabled: status, ...(resumed ? { resume: resumed } : {}) };
+    }
+    if (status === "Scheduled") {
+      throw new CommandError("the charger answered Scheduled: it runs a transaction the bridge has not seen start (begun before a restart?), which it cannot stop by id; energy may flow until that transaction ends");
+    }
+    this.update(target, { enabled: false });
+    return { enabled: status };
+  }
+
   /** `connectorId` 0 acts on the whole charger. */
   private driverFor(connectorId: number): ChargerDriver {
     return {
@@ -200,46 +284,13 @@ export class NormalizedView {
         const result: Record<string, unknown> = {};
         const s = this.live();
         const target = connectorId === 0 ? 1 : connectorId;
-        if (cmd.enabled !== undefined) {
-          let limiter = this.limiters.get(connectorId);
-          if (!limiter) this.limiters.set(connectorId, (limiter = new SwitchLimiter(this.deps.cfg.switch_min_interval_s * 1000)));
-          const before = this.lastEnabled.get(connectorId);
-          const changes = before !== cmd.enabled;
-          const refusal = changes ? limiter.refusal(cmd.enabled ? "enabling" : "disabling") : undefined;
-          if (refusal) throw new CommandError(refusal);
-          // Claimed before the await: several /set arriving together must not all see a free slot.
-          const undo = changes ? limiter.record() : () => {};
-          this.lastEnabled.set(connectorId, cmd.enabled);
-          const giveBack = () => {
-            undo();
-            if (this.lastEnabled.get(connectorId) !== cmd.enabled) return;
-            if (before === undefined) this.lastEnabled.delete(connectorId);
-            else this.lastEnabled.set(connectorId, before);
-          };
-          let r: { status: string };
-          try {
-            r = await s.call("ChangeAvailability", { connectorId, type: cmd.enabled ? "Operative" : "Inoperative" });
-          } catch (err) {
-            // After a timeout the charger may well have switched: the claim stands.
-            if (!(err instanceof CallTimeoutError)) giveBack();
-            throw err;
-          }
-          if (r.status === "Rejected") {
-            giveBack();
-            throw new CommandError("charger rejected ChangeAvailability");
-          }
-          this.update(target, { enabled: cmd.enabled });
-          result.enabled = r.status;
-        }
-        if (cmd.current_limit_a !== undefined) {
-          const { min_current_a: min, max_current_a: max } = this.deps.cfg;
-          // Rounded down to the profile's 0.1 A resolution: never more than was asked.
-          const rounded = Math.floor(cmd.current_limit_a * 10) / 10;
-          // Raising a limit would give more current than was asked for: only lowering is safe. 0 A pauses.
-          if (rounded !== 0 && rounded < min) throw new CommandError(`current_limit_a ${cmd.current_limit_a} A is below the minimum ${min} A; use 0 to pause or enabled:false to stop`);
-          const limit = Math.min(max, rounded);
+        // Checked before anything is sent: a command that fails validation must switch nothing either.
+        const limit = cmd.current_limit_a === undefined ? undefined : this.checkLimit(cmd.current_limit_a);
+        if (cmd.enabled !== undefined) Object.assign(result, await this.switchEnabled(s, connectorId, cmd.enabled));
+        if (cmd.current_limit_a !== undefined && limit !== undefined) {
           if (limit !== cmd.current_limit_a) result.clamped_from = cmd.current_limit_a;
-          const running = this.connectors.get(target)?.transactionId;
+          // While a stop is under way or holds, no TxProfile may lift its 0 A on the running transaction.
+          const running = this.stops.busy(target) ? undefined : this.connectors.get(target)?.transactionId;
           const applied = await applyCurrentLimit(s, this.deps.cfg, connectorId, limit, running);
           this.update(target, { current_limit_a: limit });
           result.current_limit_a = limit;

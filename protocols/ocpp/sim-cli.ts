@@ -14,7 +14,8 @@ export const SIMULATE_USAGE = `usage: evse2mqtt simulate ocpp --connect ws://HOS
   --connectors N      connectors per charge point (default 1)
   --interval S        MeterValues interval in seconds (default 5)
   --plug-after S      seconds until the simulated car plugs in (default 3)
-  --charge-for S      seconds of charging per session (default 60)`;
+  --charge-for S      seconds of charging per session (default 60)
+  --ignore-profiles   a stubborn charger: accepts charging profiles, keeps charging at full current`;
 
 export interface FleetOptions {
   connect: string;
@@ -26,6 +27,7 @@ export interface FleetOptions {
   intervalS: number;
   plugAfterS: number;
   chargeForS: number;
+  ignoreProfiles?: boolean;
   /** Explicit identities instead of prefix + number. */
   identities?: string[];
 }
@@ -43,6 +45,7 @@ export function parseSimulateArgs(args: string[]): FleetOptions {
       interval: { type: "string", default: "5" },
       "plug-after": { type: "string", default: "3" },
       "charge-for": { type: "string", default: "60" },
+      "ignore-profiles": { type: "boolean", default: false },
     },
     strict: true,
   });
@@ -62,6 +65,7 @@ export function parseSimulateArgs(args: string[]): FleetOptions {
     intervalS: num("interval", values.interval, 0.1),
     plugAfterS: num("plug-after", values["plug-after"], 0),
     chargeForS: num("charge-for", values["charge-for"], 0.1),
+    ignoreProfiles: values["ignore-profiles"],
   };
 }
 
@@ -80,6 +84,7 @@ export async function startFleet(o: FleetOptions, log: Logger): Promise<Running>
       connectors: o.connectors,
       meterIntervalMs: o.intervalS * 1000,
       autoCycle: { plugAfterMs: o.plugAfterS * 1000, chargeMs: o.chargeForS * 1000, idleMs: o.plugAfterS * 1000 },
+      ignoreProfiles: o.ignoreProfiles ?? false,
       log: slog,
     });
     sim.link.onClose = (code) => slog.warn("simulated charge point disconnected", { code });

@@ -2,6 +2,7 @@
 import type { Logger } from "../../lib/log.ts";
 import { nowUtc } from "./driver.ts";
 import { SimLink } from "./sim-link.ts";
+import { SimProfiles } from "./sim-profiles.ts";
 
 export interface SimOptions {
   /** Full URL including the identity segment. */
@@ -17,6 +18,8 @@ export interface SimOptions {
   heartbeatMs?: number;
   /** Automatic plug-in/charge/unplug cycle; off for tests that drive `plugIn`/`unplug`. */
   autoCycle?: { plugAfterMs: number; chargeMs: number; idleMs: number } | undefined;
+  /** A stubborn charger: accepts every charging profile and keeps drawing what it did. */
+  ignoreProfiles?: boolean;
   log: Logger;
 }
 
@@ -24,8 +27,8 @@ interface Connector {
   status: string;
   transactionId: number | undefined;
   operative: boolean;
+  /** ChangeAvailability Inoperative answered Scheduled: applied when the transaction ends. */
   pendingInoperative: boolean;
-  limitA: number | undefined;
   energyWh: number;
 }
 
@@ -34,6 +37,9 @@ const VOLTS = [230.1, 229.8, 231.2];
 export class SimulatedChargePoint {
   readonly link: SimLink;
   readonly connectors: Connector[];
+  readonly profiles = new SimProfiles();
+  /** Every CALL from the central system, in order, for tests. */
+  readonly received: { at: number; action: string; payload: Record<string, unknown> }[] = [];
   private timers: ReturnType<typeof setInterval>[] = [];
   private config = new Map<string, { value: string; readonly: boolean }>([
     ["HeartbeatInterval", { value: "60", readonly: false }],
@@ -49,7 +55,7 @@ export class SimulatedChargePoint {
     const n = opts.connectors ?? 1;
     this.config.set("NumberOfConnectors", { value: String(n), readonly: true });
     this.connectors = Array.from({ length: n + 1 }, () => ({
-      status: "Available", transactionId: undefined, operative: true, pendingInoperative: false, limitA: undefined, energyWh: 10_000,
+      status: "Available", transactionId: undefined, operative: true, pendingInoperative: false, energyWh: 10_000,
     }));
     this.link = new SimLink({ url: opts.url, identity: opts.identity, password: opts.password, ca: opts.ca });
     this.link.handler = (action, payload) => this.onCall(action, payload);
@@ -59,7 +65,8 @@ export class SimulatedChargePoint {
   current(n = 1): number {
     const c = this.connectors[n]!;
     if (!c.operative || !this.connectors[0]!.operative) return 0;
-    return Math.min(this.opts.maxCurrentA ?? 16, c.limitA ?? this.connectors[0]!.limitA ?? Infinity);
+    const limit = this.opts.ignoreProfiles ? undefined : this.profiles.limit(n, c.transactionId);
+    return Math.min(this.opts.maxCurrentA ?? 16, limit ?? Infinity);
   }
 
   async start(): Promise<void> {
@@ -97,6 +104,8 @@ export class SimulatedChargePoint {
 
   /** A car arrives: Preparing, Authorize, StartTransaction, Charging. */
   async plugIn(n = 1, idTag = this.opts.idTag ?? "SIMTAG"): Promise<number> {
+    // An Unavailable connector starts no transaction.
+    if (!this.connectors[n]?.operative || !this.connectors[0]?.operative) throw new Error(`connector ${n} is Unavailable`);
     await this.status(n, "Preparing");
     await this.link.call("Authorize", { idTag });
     return this.startTransaction(n, idTag);
@@ -110,19 +119,43 @@ export class SimulatedChargePoint {
     return c.transactionId;
   }
 
+  /** The car leaves: the transaction (if any) ends, then the connector is free (or Unavailable). */
   async unplug(n = 1, reason = "EVDisconnected"): Promise<void> {
     const c = this.connectors[n]!;
-    if (c.transactionId !== undefined) {
-      const tx = c.transactionId;
-      c.transactionId = undefined;
-      await this.link.call("StopTransaction", { transactionId: tx, meterStop: Math.round(c.energyWh), timestamp: nowUtc(), reason });
-      await this.status(n, "Finishing");
-    }
+    if (c.transactionId !== undefined) await this.endTransaction(n, reason);
+    await this.status(n, c.operative && this.connectors[0]!.operative ? "Available" : "Unavailable");
+  }
+
+  /** StopTransaction with the car still plugged in (Finishing); a Scheduled Inoperative applies now. */
+  async endTransaction(n: number, reason: string): Promise<void> {
+    const c = this.connectors[n]!;
+    const tx = c.transactionId;
+    if (tx === undefined) return;
+    c.transactionId = undefined;
+    this.profiles.transactionEnded(tx);
+    await this.link.call("StopTransaction", { transactionId: tx, meterStop: Math.round(c.energyWh), timestamp: nowUtc(), reason });
+    await this.status(n, "Finishing");
     if (c.pendingInoperative) {
       c.pendingInoperative = false;
       c.operative = false;
+      await this.status(n, "Unavailable");
     }
-    await this.status(n, c.operative ? "Available" : "Unavailable");
+    const whole = this.connectors[0]!;
+    if (whole.pendingInoperative && this.connectors.every((x) => x.transactionId === undefined)) {
+      whole.pendingInoperative = false;
+      whole.operative = false;
+      await this.status(0, "Unavailable");
+    }
+  }
+
+  /** After a profile change: a session offered 0 A is SuspendedEVSE, one offered current again Charging. */
+  private async reflectProfiles(): Promise<void> {
+    for (let n = 1; n < this.connectors.length; n++) {
+      const c = this.connectors[n]!;
+      if (c.transactionId === undefined || (c.status !== "Charging" && c.status !== "SuspendedEVSE")) continue;
+      const wanted = this.current(n) > 0 ? "Charging" : "SuspendedEVSE";
+      if (c.status !== wanted) await this.status(n, wanted);
+    }
   }
 
   async sendMeterValues(n = 1, intervalS = (this.opts.meterIntervalMs ?? 5000) / 1000): Promise<void> {
@@ -155,34 +188,38 @@ export class SimulatedChargePoint {
 
   /** Answers every CS-initiated 1.6 action (spec §5). */
   private onCall(action: string, p: Record<string, unknown>): Record<string, unknown> | undefined {
+    this.received.push({ at: Date.now(), action, payload: p });
     const conn = (k = "connectorId") => this.connectors[Number(p[k] ?? 0)];
     switch (action) {
       case "ChangeAvailability": {
         const c = conn();
         if (!c) return { status: "Rejected" };
         const operative = p.type === "Operative";
-        const busy = (this.connectors.indexOf(c) === 0 ? this.connectors : [c]).some((x) => x.transactionId !== undefined);
+        const n = this.connectors.indexOf(c);
+        const busy = (n === 0 ? this.connectors : [c]).some((x) => x.transactionId !== undefined);
+        // 1.6: Inoperative during a transaction waits for its end; the session goes on meanwhile.
         if (!operative && busy) {
           c.pendingInoperative = true;
           return { status: "Scheduled" };
         }
-        c.operative = operative;
         c.pendingInoperative = false;
-        const n = this.connectors.indexOf(c);
+        if (c.operative === operative && busy) return { status: "Accepted" };
+        c.operative = operative;
         this.later(() => this.status(n, operative ? "Available" : "Unavailable"));
         return { status: "Accepted" };
       }
       case "SetChargingProfile": {
-        const c = conn();
-        const prof = p.csChargingProfiles as { chargingSchedule: { chargingRateUnit: string; chargingSchedulePeriod: { limit: number }[] } };
-        const first = prof.chargingSchedule.chargingSchedulePeriod[0];
-        if (!c || !first) return { status: "Rejected" };
-        c.limitA = prof.chargingSchedule.chargingRateUnit === "A" ? first.limit : first.limit / (230 * 3);
-        return { status: "Accepted" };
+        const n = Number(p.connectorId ?? 0);
+        if (!this.connectors[n]) return { status: "Rejected" };
+        const status = this.profiles.set(n, p.csChargingProfiles, (k) => this.connectors[k]?.transactionId);
+        if (status === "Accepted") this.later(() => this.reflectProfiles());
+        return { status };
       }
-      case "ClearChargingProfile":
-        for (const c of this.connectors) c.limitA = undefined;
-        return { status: "Accepted" };
+      case "ClearChargingProfile": {
+        const status = this.profiles.clear(p);
+        this.later(() => this.reflectProfiles());
+        return { status };
+      }
       case "GetCompositeSchedule":
         return { status: "Accepted", connectorId: Number(p.connectorId ?? 0), scheduleStart: nowUtc(), chargingSchedule: { chargingRateUnit: "A", chargingSchedulePeriod: [{ startPeriod: 0, limit: this.current(Math.max(1, Number(p.connectorId ?? 1))) }] } };
       case "RemoteStartTransaction": {
@@ -198,7 +235,7 @@ export class SimulatedChargePoint {
       case "RemoteStopTransaction": {
         const n = this.connectors.findIndex((c) => c.transactionId === p.transactionId);
         if (n < 0) return { status: "Rejected" };
-        this.later(() => this.unplug(n, "Remote"));
+        this.later(() => this.endTransaction(n, "Remote"));
         return { status: "Accepted" };
       }
       case "Reset":

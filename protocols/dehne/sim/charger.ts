@@ -40,6 +40,8 @@ export class SimulatedDehne {
   private watchdog: ReturnType<typeof setTimeout> | undefined;
   /** When set, requests are read but never answered (a hung charger). */
   mute = false;
+  /** When set, a plugged-in car keeps asking for charge whatever the PWM offer (a car that does not pause). */
+  carIgnoresPwm = false;
 
   constructor(private opts: SimOptions) {
     this.firmware = opts.firmware;
@@ -178,7 +180,7 @@ export class SimulatedDehne {
   /** A car asks for charge only while the EVSE offers current. */
   private async carFollows(): Promise<void> {
     if (!this.carPlugged) return this.setPilot("volt_12");
-    return this.setPilot(this.pwm < PWM_OFF ? "volt_6" : "volt_9");
+    return this.setPilot(this.pwm < PWM_OFF || this.carIgnoresPwm ? "volt_6" : "volt_9");
   }
 
   private async setPilot(p: PilotVoltage): Promise<void> {
