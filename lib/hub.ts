@@ -37,6 +37,8 @@ type HubEvent =
   | { kind: "discovery"; entry: Entry }
   | { kind: "detail"; entry: Entry; sub: string; payload: string }
   | { kind: "reply"; id: string; body: Record<string, unknown> }
+  /** Empty retained payloads for everything the entry ever published. */
+  | { kind: "clear"; entry: Entry }
   /** Written last by `stop()`: once it is through, everything before it is with MQTT. */
   | { kind: "flush" };
 
@@ -143,6 +145,20 @@ export class Hub implements ChargerRegistry {
     };
   }
 
+  async remove(rawId: string): Promise<boolean> {
+    const id = sanitizeSegment(rawId);
+    const e = this.chargers.get(id);
+    if (!e) return false;
+    this.chargers.delete(id);
+    // Handles still held by the protocol go dead: a late update must not resurrect the topics.
+    e.generation++;
+    e.driver = undefined;
+    void e.commands.close();
+    this.log.info("charger removed", { charger: id });
+    await this.send({ kind: "clear", entry: e });
+    return true;
+  }
+
   private goOffline(e: Entry): void {
     e.driver = undefined;
     e.state = { ...e.state, status: "offline", updated_at: new Date().toISOString() };
@@ -175,6 +191,13 @@ export class Hub implements ChargerRegistry {
         return;
       case "reply":
         return this.publish(this.topic(ev.id, "response"), JSON.stringify(ev.body), false);
+      case "clear": {
+        const e = ev.entry;
+        for (const m of discoveryMessages(this.settings.discovery_prefix, this.settings.base_topic, e.id, e.meta)) await this.publish(m.topic, "", true);
+        for (const sub of e.details.keys()) await this.publish(this.topic(e.id, sub), "", true);
+        await this.publish(this.topic(e.id, "availability"), "", true);
+        return this.publish(this.topic(e.id), "", true);
+      }
       case "flush":
         return;
     }

@@ -66,6 +66,11 @@ export interface ChargerHandle {
 export interface ChargerRegistry {
   attach(rawId: string, meta: ChargerMeta, driver: ChargerDriver): ChargerHandle;
   state(id: string): NormalizedState | undefined;
+  /**
+   * Forgets a charger for good: its retained state, availability, detail documents and Home
+   * Assistant discovery are cleared from the broker. Resolves false when the id is unknown.
+   */
+  remove(rawId: string): Promise<boolean>;
 }
 
 /** What a running protocol gets from the bridge. */

@@ -73,3 +73,24 @@ test("the same owner reconnecting replaces its own entry; driver errors become e
   await probe.publish(`${base}/SER1/request`, { transaction: "f", action: "fail" });
   expect(await probe.waitJson(`${base}/SER1/response`, () => true, 5000, since)).toEqual({ transaction: "f", status: "error", error: "new refuses" });
 });
+
+test("remove() clears every retained topic of a charger and leaves its old handle dead", async () => {
+  const h = hub.attach("GONE1", { protocol: "dehne" }, driver("gone"));
+  await h.update({ status: "charging" });
+  await h.detail("extra", '{"x":1}');
+  await probe.wait(`${base}/GONE1/extra`);
+  const since = probe.mark();
+  expect(await hub.remove("GONE1")).toBe(true);
+  for (const t of ["GONE1", "GONE1/availability", "GONE1/extra"]) {
+    expect((await probe.wait(`${base}/${t}`, (m) => m.text === "", 5000, since)).retain).toBe(false);
+  }
+  await h.update({ status: "error" });
+  expect(hub.state("GONE1")).toBeUndefined();
+  expect(await hub.remove("GONE1")).toBe(false);
+  // A new subscriber finds nothing retained: only the sentinel published after it subscribed.
+  const fresh = await MqttProbe.connect(broker.url, [`${base}/GONE1/#`, `${base}/GONE1`]);
+  await fresh.publish(`${base}/GONE1/sentinel`, "s");
+  await fresh.wait(`${base}/GONE1/sentinel`);
+  expect(fresh.messages.map((m) => m.topic)).toEqual([`${base}/GONE1/sentinel`]);
+  await fresh.close();
+});
