@@ -280,7 +280,8 @@ export function dehneScenario(launcher: Launcher): void {
       const t0 = probe.mark();
       const image = new TextEncoder().encode("firmware image v3".repeat(100));
       await probe.publish(sub, { message_type: "request_firmware", client_id: B_NAME, firmware: { firmware_data_base64: Buffer.from(image).toString("base64"), firmware_crc32: crc32(image) } });
-      const b = await compat((m) => m.message_type === "new_connection" && m.client_id === B_NAME, t0);
+      // A reconnect left over from the previous test may still announce the old firmware: wait for the new one.
+      const b = await compat((m) => m.message_type === "new_connection" && m.client_id === B_NAME && (m.handshake as Json | undefined)?.firmware_version !== 2, t0);
       expect(b.handshake).toEqual({ firmware_version: 3 });
       const after = probe.mark();
       const d = await compat((m) => m.message_type === "response_collect_data" && m.client_id === B_NAME, after);
