@@ -29,8 +29,10 @@ export class RapiEncodeError extends ProtocolError {
 }
 
 const CODE = /^[A-Z][A-Z0-9]$/;
-// Characters that would end, restart or split a frame on the controller.
-const FORBIDDEN = /[\s$^*\x00-\x1f\x7f]/;
+// Printable single bytes only (0x80–0xFF pass: the gateway sends 0xFE in `$FP` text), and none of
+// the characters that would restart a frame or start a checksum.
+const PARAM = /^[\x21-\x7e\x80-\xff]+$/;
+const RESERVED = /[$^*]/;
 
 export interface EncodeOptions {
   /** XOR is what the controller and gateway use; `sum` and `none` exist for old tools and tests. */
@@ -43,7 +45,7 @@ export function commandText(cmd: Command, opts: EncodeOptions = {}): string {
   if (!CODE.test(cmd.code)) throw new RapiEncodeError(`command code must be two upper-case letters or digits, got "${cmd.code}"`);
   params.forEach((p, i) => {
     if (p === "") throw new RapiEncodeError(`$${cmd.code} parameter ${i + 1} is empty (it would be sent as two spaces)`);
-    if (FORBIDDEN.test(p)) throw new RapiEncodeError(`$${cmd.code} parameter ${i + 1} "${printable(p)}" contains a space, $, ^, * or a control character`);
+    if (!PARAM.test(p) || RESERVED.test(p)) throw new RapiEncodeError(`$${cmd.code} parameter ${i + 1} "${printable(p)}" contains a space, $, ^, *, a control character or a character beyond one byte`);
   });
   if (cmd.seq !== undefined && (!Number.isInteger(cmd.seq) || cmd.seq < 1 || cmd.seq > 255)) {
     throw new RapiEncodeError(`sequence id must be 1–255 (00 is reserved), got ${cmd.seq}`);

@@ -6,7 +6,6 @@ import { formatZodError } from "../../lib/zod-format.ts";
 import type { Command } from "./codec.ts";
 import { mergeProps, type ClaimProps, type ClaimState, type PropsPatch } from "./claims.ts";
 import { MAX_PILOT_A } from "./commands.ts";
-import type { SessionLimit } from "./gateway-topics.ts";
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -82,6 +81,15 @@ export function parseShaperSet(payload: string): Parsed<boolean> {
   const p = payload.trim();
   if (p === "0" || p === "1") return { ok: true, value: p === "1" };
   return { ok: false, error: `shaper/set: expected 0 or 1, got "${payload.slice(0, 20)}"` };
+}
+
+export type LimitType = "none" | "time" | "energy" | "soc" | "range";
+
+export interface SessionLimit {
+  type: LimitType;
+  /** Minutes, Wh, %, or km/mi by type. */
+  value: number;
+  auto_release: boolean;
 }
 
 const limitSchema = z

@@ -1,7 +1,9 @@
 // The OpenEVSE WiFi gateway's MQTT payloads (spec §10.2, §10.3, §10.5), as pure functions from
 // state: plain values with the gateway's units under `<base>/<name>`, and the retained JSON topics.
+// The parsers of the command topics live in gateway-commands.ts and are re-exported here.
 
 import type { Claim, ClaimProps } from "./claims.ts";
+import type { SessionLimit } from "./gateway-commands.ts";
 import { lcdColour, VFLAG } from "./states.ts";
 
 export interface Temperatures {
@@ -141,15 +143,6 @@ export function claimPayload(claim: Claim | null): string {
   return claim ? JSON.stringify({ priority: claim.priority, ...propsObject(claim.props) }) : NO_CLAIM;
 }
 
-export type LimitType = "none" | "time" | "energy" | "soc" | "range";
-
-export interface SessionLimit {
-  type: LimitType;
-  /** Minutes, Wh, %, or km/mi by type. */
-  value: number;
-  auto_release: boolean;
-}
-
 /** Retained `<b>/limit`. */
 export function limitPayload(limit: SessionLimit | null): string {
   const l = limit ?? { type: "none", value: 0, auto_release: false };
@@ -160,3 +153,5 @@ export function limitPayload(limit: SessionLimit | null): string {
 export function rapiOut(replyText: string): [string, string] {
   return ["rapi/out", replyText];
 }
+
+export * from "./gateway-commands.ts";

@@ -170,12 +170,16 @@ describe("encoder", () => {
       [{ code: "FP", params: ["0", "0", "a b"] }, "contains a space"],
       [{ code: "SC", params: ["16", ""] }, "is empty"],
       [{ code: "SC", params: ["1$"] }, "contains a space, $"],
+      [{ code: "FP", params: ["0", "0", "5\u20ac"] }, "beyond one byte"],
+      [{ code: "FP", params: ["0", "0", "a\tb"] }, "control character"],
       [{ code: "sc", params: ["16"] }, "two upper-case"],
       [{ code: "GS", seq: 0 }, "00 is reserved"],
       [{ code: "FP", params: ["1", "2", "3", "4", "5", "6", "7", "8", "9"], seq: 1 }, "at most 10"],
     ];
     for (const [cmd, why] of bad) expect(() => encodeCommand(cmd)).toThrow(why);
     expect(() => encodeCommand({ code: "GS" })).not.toThrow();
+    // The gateway library's 0xFE stands in for spaces inside $FP text; it is one byte and passes.
+    expect(commandText({ code: "FP", params: ["0", "0", "Hi\u00feyou"] }, { checksum: "none" })).toBe("$FP 0 0 Hi\u00feyou");
   });
 
   test("sequence ids run 1…255 and skip the reserved 00", () => {
