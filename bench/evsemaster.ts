@@ -3,8 +3,8 @@
 import dgram from "node:dgram";
 import { createLogger } from "../lib/log.ts";
 import { encodeEvse } from "../protocols/evsemaster/codec.ts";
-import { MODELS, SimState } from "../protocols/evsemaster/sim-model.ts";
-import { DEFAULT_FLEET, nthSerial, startFleet } from "../protocols/evsemaster/simulator.ts";
+import { MODELS, SimState } from "../protocols/evsemaster/sim/model.ts";
+import { DEFAULT_FLEET, nthSerial, startFleet } from "../protocols/evsemaster/sim/fleet.ts";
 import { type BenchSection, type Harness, loadMetrics, type Metric } from "./harness.ts";
 import { burstResult, now, round, sleep, waitFor } from "./stats.ts";
 
@@ -123,7 +123,7 @@ async function burst(h: Harness, chargers: number, perCharger: number, window: n
 /** `count` simulated chargers (the project's simulator) that beacon, log in with the PIN and keep the session. */
 async function fleet(h: Harness, count: number): Promise<Metric[]> {
   const port = await h.freePort();
-  const bridge = await h.startBridge(() => ({ protocols: { evsemaster: section(port, `default_password = "${PIN}"`) } }));
+  const bridge = await h.startBridge(() => ({ protocols: { evsemaster: section(port, `default_password = "${PIN}"\ndiscover_login = true`) } }));
   const idle = await h.settledRss(bridge, 3, 300);
   const loggedIn = new Set<string>();
   await details(h, bridge.base, (serial, d) => {

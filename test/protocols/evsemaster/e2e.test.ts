@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { evsemasterPlugin } from "../../../protocols/evsemaster/index.ts";
-import { MODELS } from "../../../protocols/evsemaster/sim-model.ts";
+import { MODELS } from "../../../protocols/evsemaster/sim/model.ts";
 import { startInProcess } from "../../support/in-process-bridge.ts";
 import { brokerForFile } from "../../support/broker-for-file.ts";
 import { until } from "../../support/until.ts";
@@ -107,7 +107,7 @@ test("a remembered PIN that the charger refuses is forgotten", async () => {
 }, E2E_TIMEOUT_MS);
 
 test("status pushes become the normalized state and the detail topic", async () => {
-  const r = await rig(mosq.url, { default_password: "123456" }, { model: "bs20", count: 1 });
+  const r = await rig(mosq.url, { default_password: "123456", discover_login: true }, { model: "bs20", count: 1 });
   try {
     const st = await r.state(S1, (s) => s.status === "connected" && s.current_limit_a === 16);
     expect(st).toMatchObject({ protocol: "evsemaster", enabled: false, power_w: 0, voltage_v: [230, 230, 230], current_a: [0, 0, 0], temperature_c: 31.25, errors: [] });
@@ -132,7 +132,7 @@ test("status pushes become the normalized state and the detail topic", async () 
 }, E2E_TIMEOUT_MS);
 
 test("a silent charger goes offline, then comes back and logs in again", async () => {
-  const r = await rig(mosq.url, { default_password: "123456" }, { model: "telestar" });
+  const r = await rig(mosq.url, { default_password: "123456", discover_login: true }, { model: "telestar" });
   try {
     await r.detail(S1, (x) => x.logged_in === true);
     const sim = r.sims[0]!;
@@ -155,7 +155,7 @@ test("a silent charger goes offline, then comes back and logs in again", async (
 }, E2E_TIMEOUT_MS);
 
 test("another app taking the session (unsolicited 0x0155): re-login with growing back-off", async () => {
-  const r = await rig(mosq.url, { default_password: "123456", relogin_min_s: 0.5 }, { model: "telestar" });
+  const r = await rig(mosq.url, { default_password: "123456", discover_login: true, relogin_min_s: 0.5 }, { model: "telestar" });
   try {
     await r.detail(S1, (x) => x.logged_in === true);
     const sim = r.sims[0]!;
@@ -178,7 +178,7 @@ test("another app taking the session (unsolicited 0x0155): re-login with growing
 }, E2E_TIMEOUT_MS);
 
 test("no Heading answered for session_timeout_s: log in again; config refreshed every config_refresh_s", async () => {
-  const r = await rig(mosq.url, { default_password: "123456", config_refresh_s: 1 }, { model: "telestar" });
+  const r = await rig(mosq.url, { default_password: "123456", discover_login: true, config_refresh_s: 1 }, { model: "telestar" });
   try {
     await r.detail(S1, (x) => x.logged_in === true);
     const sim = r.sims[0]!;

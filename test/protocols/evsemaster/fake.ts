@@ -3,7 +3,7 @@
 
 import dgram from "node:dgram";
 import { decodeAppPacket, encodeEvse, type AppMessage, type EvseMessage } from "../../../protocols/evsemaster/codec.ts";
-import { SimState, MODELS } from "../../../protocols/evsemaster/sim-model.ts";
+import { SimState, MODELS } from "../../../protocols/evsemaster/sim/model.ts";
 import { sleep } from "./rig.ts";
 
 export interface Heard {

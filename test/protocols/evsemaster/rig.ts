@@ -3,8 +3,8 @@
 import dgram from "node:dgram";
 import { silentLogger } from "../../../lib/log.ts";
 import { evsemasterPlugin } from "../../../protocols/evsemaster/index.ts";
-import type { SimCharger } from "../../../protocols/evsemaster/sim-charger.ts";
-import { DEFAULT_FLEET, startFleet, type FleetOptions } from "../../../protocols/evsemaster/simulator.ts";
+import type { SimCharger } from "../../../protocols/evsemaster/sim/charger.ts";
+import { DEFAULT_FLEET, startFleet, type FleetOptions } from "../../../protocols/evsemaster/sim/fleet.ts";
 import { startInProcess, type InProcessBridge } from "../../support/in-process-bridge.ts";
 import { MqttProbe } from "../../support/mqtt-probe.ts";
 

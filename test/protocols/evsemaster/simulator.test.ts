@@ -3,7 +3,7 @@
 import { expect, test } from "bun:test";
 import dgram from "node:dgram";
 import { silentLogger } from "../../../lib/log.ts";
-import { DEFAULT_FLEET, nthSerial, simulate, startFleet } from "../../../protocols/evsemaster/simulator.ts";
+import { DEFAULT_FLEET, nthSerial, simulate, startFleet } from "../../../protocols/evsemaster/sim/fleet.ts";
 import { freeUdpPort, sleep } from "./rig.ts";
 
 test("an invalid --time-zone or an overflowing serial is an argument error", async () => {
