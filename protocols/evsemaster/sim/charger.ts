@@ -47,6 +47,8 @@ export class SimCharger {
   private client: Endpoint | undefined;
   private lastAnswerMs = 0;
   private nextBeacon = 0;
+  /** Beacons sent so far (tests wait for a few to pass). */
+  beaconsSent = 0;
   private nextHeading = 0;
   private nextStatus = 0;
   private lastStep = Date.now();
@@ -117,6 +119,7 @@ export class SimCharger {
     if (!this.client) {
       if (now >= this.nextBeacon) {
         this.nextBeacon = now + this.opts.beaconMs;
+        if (!this.silent) this.beaconsSent++;
         this.emit({ type: "beacon", info: this.opts.model.info }, this.opts.target);
       }
       return;

@@ -5,7 +5,8 @@ import type { ChargeStart } from "../../../protocols/evsemaster/app-payloads.ts"
 import { emToDate } from "../../../protocols/evsemaster/emtime.ts";
 import type { SimCharger } from "../../../protocols/evsemaster/sim/charger.ts";
 import { brokerForFile } from "../../support/broker-for-file.ts";
-import { E2E_TIMEOUT_MS, rig, sleep, TZ } from "./rig.ts";
+import { until } from "../../support/until.ts";
+import { E2E_TIMEOUT_MS, rig, TZ } from "./rig.ts";
 
 const mosq = brokerForFile({ timeoutMs: E2E_TIMEOUT_MS });
 
@@ -170,7 +171,7 @@ test("/set never answers from a stale status: offline, refused login and lost se
     expect(offline.error).toContain("offline");
     // Back, but the PIN was changed in the OEM app meanwhile (and a car may be charging by card).
     sim.opts.password = "999999";
-    await sleep(1600);
+    await until(() => !sim.loggedIn, "the simulator drops the silent session", 5000);
     sim.silent = false;
     await r.detail(S1, (x) => x.login_error === "wrong password");
     for (const enabled of [false, true]) {
