@@ -126,12 +126,13 @@ export async function startEvsemaster(ctx: BridgeContext, cfg: EvsemasterConfig,
     !configured.has(serial) && passwords.get(serial) === undefined && !c.session.isOnline && c.session.silentFor() >= cfg.forget_discovered_after_s * 1000;
 
   const forget = async (serial: string, c: Charger): Promise<void> => {
+    // All at once, before a datagram can come in between: a beacon right after this makes a new charger.
     chargers.delete(serial);
-    c.session.close("charger forgotten");
-    await c.piped;
     discovery.release();
+    c.session.close("charger forgotten");
+    const removed = ctx.hub.remove(serial);
     log.info("discovered charger removed: offline too long", { charger: serial, offline_s: Math.round(c.session.silentFor() / 1000) });
-    await ctx.hub.remove(serial);
+    await Promise.all([c.piped, removed]);
   };
 
   const tickMs = Math.max(50, Math.min(1000, Math.min(cfg.offline_after_s, cfg.session_timeout_s, cfg.login_timeout_s) * 200));
