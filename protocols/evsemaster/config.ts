@@ -61,8 +61,8 @@ export const evsemasterSchema = z
      * host can beacon a made-up serial and would receive the PIN.
      */
     discover_login: z.boolean().default(false),
-    /** A discovered charger (not in the config, no PIN learnt by `login`) offline this long is removed from MQTT and the hub. */
-    forget_discovered_after_s: z.number().min(1).default(86_400),
+    /** A discovered charger (not in the config, no PIN learnt by `login`) offline this long is removed from MQTT and the hub (0 = never). */
+    forget_discovered_after_s: z.number().min(0).default(86_400),
     /**
      * A charger is pinned to the address it was first logged in from; it may move to another only
      * after the old address has been silent this long (logged as a warning). 0 = follow at once.

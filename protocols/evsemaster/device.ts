@@ -28,8 +28,8 @@ export interface DeviceEnv {
 }
 
 export class EvseDevice implements ChargerDriver {
-  readonly view: ChargerView;
-  readonly guard: ChargeGuard;
+  private readonly view: ChargerView;
+  private readonly guard: ChargeGuard;
   private handle: ChargerHandle | undefined;
   private metaKey = "";
   private readonly ctx: ActionContext;

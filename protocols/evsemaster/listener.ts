@@ -122,8 +122,9 @@ export async function startEvsemaster(ctx: BridgeContext, cfg: EvsemasterConfig,
   log.info("listening for EVSEMaster chargers", { bind: cfg.bind, port: sock.port, chargers_configured: cfg.charger.length, time_zone: cfg.time_zone });
 
   /** A neighbour's charger seen once must not stay in Home Assistant for ever. */
+  const forgetMs = cfg.forget_discovered_after_s * 1000;
   const forgettable = (serial: string, c: Charger): boolean =>
-    !configured.has(serial) && passwords.get(serial) === undefined && !c.session.isOnline && c.session.silentFor() >= cfg.forget_discovered_after_s * 1000;
+    forgetMs > 0 && !configured.has(serial) && passwords.get(serial) === undefined && !c.session.isOnline && c.session.silentFor() >= forgetMs;
 
   const forget = async (serial: string, c: Charger): Promise<void> => {
     // All at once, before a datagram can come in between: a beacon right after this makes a new charger.

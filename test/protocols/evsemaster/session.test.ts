@@ -125,4 +125,3 @@ test("an unanswered login is retried once at once, then after relogin_min_s, dou
   expect(at).toEqual([5000, 10_500, 26_000, 31_500, 57_000, 62_500]);
   await h.finish();
 });
-
