@@ -15,6 +15,8 @@ export interface SeenRequest {
   sqNum: number;
   /** The HMAC matched the key. */
   verified: boolean;
+  /** When it was read from the socket (ms, wall clock). */
+  at: number;
 }
 
 export class GooseResponder {
@@ -56,7 +58,7 @@ export class GooseResponder {
       return;
     }
     const verified = verifyFrame(f, this.key);
-    this.seen.push({ message: m, stNum: pdu.stNum, sqNum: pdu.sqNum, verified });
+    this.seen.push({ message: m, stNum: pdu.stNum, sqNum: pdu.sqNum, verified, at: Date.now() });
     if (this.seen.length > 10_000) this.seen.splice(0, 5_000);
     if (!verified) {
       this.refused++;
