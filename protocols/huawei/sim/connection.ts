@@ -47,6 +47,8 @@ export class PsuConnection {
   /** Exceptions the dispenser answered with, e.g. `83 03`. */
   readonly exceptions: { functionCode: number; code: number }[] = [];
   energyKwh = 0;
+  /** Arrival times (ms, performance clock) of the latest reports, for cadence checks. */
+  readonly reportTimes: number[] = [];
   private readonly exchange: Exchange<Adu, Adu, number>;
   private readonly armed = new Map<LocalConnector, boolean>();
   private tid = 0;
@@ -196,6 +198,8 @@ export class PsuConnection {
 
   private onReport(report: UnsolicitedReport): void {
     this.reports++;
+    this.reportTimes.push(performance.now());
+    if (this.reportTimes.length > 256) this.reportTimes.splice(0, 128);
     const epoBefore = this.alarms.epo;
     const faultsBefore = JSON.stringify([...this.contactorFault]);
     for (const seg of report.devices[0]?.segments ?? []) {

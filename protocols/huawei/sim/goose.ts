@@ -4,7 +4,7 @@
 import type { Logger } from "../../../lib/log.ts";
 import { openRawEthernet, type RawEthernet } from "../../../lib/raw-ethernet.ts";
 import { buildFrame } from "../goose/build.ts";
-import { messageOf, ReplyResult, Requirement, type PowerRequest, type ShutdownRequest } from "../goose/datasets.ts";
+import { messageOf, ReplyResult, Requirement, type PowerRequest, type PowerRequestReply, type ShutdownRequest } from "../goose/datasets.ts";
 import { decodeFrame, ETHERTYPE_GOOSE, verifyFrame } from "../goose/frame.ts";
 import { decodeGoosePdu } from "../goose/pdu.ts";
 import { SecretBytes } from "../secret.ts";
@@ -71,7 +71,7 @@ export class GooseResponder {
     }
     this.lastPower.set(m.connector, m);
     if (m.requirement !== Requirement.modulePlaceholder) return;
-    const reply = { dataset: "PowerRequestReply", connector: m.connector, chargingSn: m.chargingSn, requirement: m.requirement, result: ReplyResult.success, mode: m.mode, voltage: m.voltage, current: m.current } as const;
+    const reply: PowerRequestReply = { dataset: "PowerRequestReply", connector: m.connector, chargingSn: m.chargingSn, requirement: m.requirement, result: ReplyResult.success, mode: m.mode, voltage: m.voltage, current: m.current };
     this.raw.send(buildFrame(reply, { stNum: 0, sqNum: 0 }, Date.now(), { destination: f.source, source: this.raw.mac }, this.key));
     this.replies++;
   }

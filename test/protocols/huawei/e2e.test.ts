@@ -187,7 +187,7 @@ describe("Modbus server on the dispenser side (spec §1.2, §12.1)", () => {
     expect(await c.read(0x9999, 1)).toEqual(Uint16Array.of(0));
     const esn = await c.read(0x1016, 11);
     expect(new TextDecoder().decode(new Uint8Array(Uint16Array.from(esn, (w) => ((w & 0xff) << 8) | (w >> 8)).buffer)).replace(/\0+$/, "")).toBe("0123456789ABCDEF");
-    // A write to our own constant is acknowledged and ignored (NOTES: read-only for the PSU).
+    // A write to our own constant is acknowledged and ignored (README, Huawei choices: read-only for the PSU).
     await c.write(0x1015, Uint16Array.of(9));
     expect(await c.read(0x1015, 1)).toEqual(Uint16Array.of(2));
   });
