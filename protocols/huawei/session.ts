@@ -47,6 +47,8 @@ export class HuaweiSession {
   private becameReady = false;
   private keyFetchStarted = false;
   private closedReason: string | undefined;
+  private loggedMode: number | undefined;
+  private readonly logged = new Map<string, string>();
 
   constructor(private readonly link: Link<AduOrBad, Adu>, private readonly unit: PsuUnit, private readonly opts: SessionOptions, private readonly log: Logger) {
     const writer = link.writable.getWriter();
@@ -144,6 +146,12 @@ export class HuaweiSession {
     );
   }
 
+  private logOnce(what: string, value: string): void {
+    if (this.logged.get(what) === value) return;
+    this.logged.set(what, value);
+    this.log.info(what, { value });
+  }
+
   /** The store's write hooks for the lifetime of this connection. */
   private hook(): void {
     const { store } = this.unit;
@@ -160,14 +168,16 @@ export class HuaweiSession {
       }),
       store.onUnitWrite("runningMode", (mode) => {
         unit.markDirty();
-        if (mode !== RunningMode.running) this.log.warn("PSU not running", { running_mode: runningModeName(mode) });
+        // The PSU rewrites it every few seconds: logged when it changes, not on every write.
+        if (mode !== this.loggedMode) this.log[mode === RunningMode.running ? "info" : "warn"]("PSU running mode", { running_mode: runningModeName(mode) });
+        this.loggedMode = mode;
         if (mode === RunningMode.running && !this.keyFetchStarted) {
           this.keyFetchStarted = true;
           void this.keyFetch();
         }
       }),
-      store.onUnitWrite("psuSoftwareVersion", (v) => this.log.info("PSU software version", { version: v })),
-      store.onUnitWrite("psuEsn", (v) => this.log.info("PSU control board ESN", { esn: v })),
+      store.onUnitWrite("psuSoftwareVersion", (v) => this.logOnce("PSU software version", v)),
+      store.onUnitWrite("psuEsn", (v) => this.logOnce("PSU control board ESN", v)),
       store.onConnectorWrite("hmacKey", (_key, c) => {
         const uc = unit.connector(c);
         if (!uc) return;

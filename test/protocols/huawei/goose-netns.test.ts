@@ -85,9 +85,9 @@ function check(r: Json): void {
   const offsets = Array.isArray(r.repeatOffsets) ? r.repeatOffsets.map(Number) : [];
   expect(offsets.length).toBe(6);
   // The receiver polls every 5 ms: the first repeats arrive in a burst, the sixth a second later.
-  expect(offsets[4] ?? Infinity).toBeLessThan(150);
+  expect(offsets[4] ?? Infinity).toBeLessThan(400);
   expect(offsets[5] ?? 0).toBeGreaterThan(800);
-  expect(offsets[5] ?? Infinity).toBeLessThan(1600);
+  expect(offsets[5] ?? Infinity).toBeLessThan(2000);
   const counters = r.bridgeCounters as Json;
   expect(counters.replies).toBeGreaterThanOrEqual(1);
   expect(counters.rejected).toBe(0);
