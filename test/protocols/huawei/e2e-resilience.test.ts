@@ -124,3 +124,19 @@ describe("supervision (spec §5.1)", () => {
     await until(() => psu.accepted >= 2, "the bridge dialed again");
   });
 });
+
+describe("GOOSE wanted but impossible", () => {
+  test("the link runs telemetry-and-alarms only and says why: log, errors, refused power actions", async () => {
+    const psu = await sim();
+    const r = await bridge([unit("nog", psu, { goose: true, interface: "nope0" })]);
+    await online(r, "nog_1");
+    const s = await r.state("nog_1", (v) => Array.isArray(v.errors) && v.errors.some((e) => String(e).startsWith("GOOSE unavailable (")));
+    expect(s.errors).toContain('GOOSE unavailable (interface "nope0": no such network interface): telemetry and alarms only, no power requests');
+    expect(r.logs.some((l) => l.includes("GOOSE unavailable: this link carries telemetry and alarms only"))).toBe(true);
+    const p = await r.request("nog_1", "car", { plugged: true });
+    expect(p.error).toBe('power commands need GOOSE, which is unavailable here (interface "nope0": no such network interface): this link carries telemetry and alarms only');
+    const a = await r.request("nog_1", "set_alarm", { alarm: "water", active: true });
+    expect(a.status).toBe("ok");
+    await until(() => psu.latest?.alarms.water === true, "the alarm still reaches the PSU");
+  });
+});
