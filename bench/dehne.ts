@@ -3,10 +3,12 @@
 import { SimulatedDehne, simSerial } from "../protocols/dehne/sim/charger.ts";
 import { encodeChargerMessage } from "../protocols/dehne/wire.ts";
 import { type BenchSection, type Harness, loadMetrics, type Metric } from "./harness.ts";
+import { aroundLoad, FLEET_SIZES, fleetMemory } from "./memory.ts";
 import { burstResult, now, round, sleep, waitFor } from "./stats.ts";
 
 const FIRMWARE = 4;
 const NOTIFY = encodeChargerMessage({ type: "notify" }, FIRMWARE);
+const LABELS = { key: "dehne", name: "Dehne", unit: "charger" };
 /** Gap between frames in the paced (light-load) latency run. */
 const GAP_MS = 5;
 
@@ -23,13 +25,15 @@ async function startSims(h: Harness, port: number, count: number, first: number)
   return sims;
 }
 
-/** Memory with `count` chargers connected and polled every second, and the poll replies/s the bridge relays. */
-async function fleet(h: Harness, count: number): Promise<Metric[]> {
+/**
+ * Memory per idle charger at each of `sizes` connected and polled every second (one bridge, the
+ * fleet grown step by step), and the poll replies/s the bridge relays at the largest size.
+ */
+async function fleet(h: Harness, sizes: readonly number[]): Promise<Metric[]> {
   const port = await h.freePort();
   const bridge = await h.startBridge((base) => ({
     protocols: { dehne: `listen = "127.0.0.1:${port}"\ntopic_publish = "from_${base}"\ntopic_subscribe = "to_${base}"\npoll_interval_s = 1` },
   }));
-  const idle = await h.settledRss(bridge, 3, 300);
   const probe = await h.probe([`${bridge.base}/+/availability`, `from_${bridge.base}`]);
   const online = new Set<string>();
   let replies = 0;
@@ -42,30 +46,28 @@ async function fleet(h: Harness, count: number): Promise<Metric[]> {
     if (payload.toString() === "online") online.add(id);
     else online.delete(id);
   });
-  const t0 = now();
-  const sims = await startSims(h, port, count, 1);
-  const all = await waitFor(() => online.size >= count, { timeoutMs: 60_000, idleMs: 15_000, progress: () => online.size, stepMs: 100 });
-  const connectS = (now() - t0) / 1000;
-  const onlineAtWait = online.size;
-  // A few poll rounds at poll_interval_s = 1, counting the data replies the bridge relays meanwhile.
+  const sims: SimulatedDehne[] = [];
+  let connectS: number | undefined;
+  const grow = async (total: number) => {
+    const t0 = now();
+    sims.push(...(await startSims(h, port, total - sims.length, sims.length + 1)));
+    const all = await waitFor(() => online.size >= total, { timeoutMs: 60_000, idleMs: 15_000, progress: () => online.size, stepMs: 100 });
+    connectS = all ? (now() - t0) / 1000 : undefined;
+    return { online: online.size, all };
+  };
+  // Two poll rounds with everyone in.
+  const memory = await fleetMemory(h, bridge, LABELS, sizes, grow, () => sleep(2000));
+  const largest = sizes.at(-1) ?? 0;
+  // A few more poll rounds at poll_interval_s = 1, counting the data replies the bridge relays meanwhile.
   const r0 = replies;
   const w0 = now();
   await sleep(4000);
   const pollRate = (replies - r0) / ((now() - w0) / 1000);
-  const loaded = await h.settledRss(bridge, 5, 600);
   const connected = sims.filter((s) => s.connected).length;
-  const onlineCount = online.size;
-  await Promise.all(sims.map((s) => s.stop()));
-  await bridge.stop();
-  const perCharger = loaded !== undefined && idle !== undefined ? ((loaded - idle) * 1024) / count : undefined;
-  const note = all ? undefined : `only ${onlineAtWait}/${count} chargers online after ${round(connectS)} s`;
   return [
-    { key: "dehne_online", label: `Dehne chargers online (of ${count})`, value: onlineCount, unit: "", ...(note ? { note } : {}) },
-    { key: "dehne_connect_s", label: `Dehne ${count} chargers connect → all online`, value: all ? round(connectS) : null, unit: "s" },
-    { key: "dehne_poll_replies_per_s", label: `Dehne poll replies relayed (${count} × 1/s)`, value: round(pollRate, 0), unit: "msg/s", note: `${connected} simulators still connected at the end` },
-    { key: "dehne_baseline_rss_mib", label: "Dehne bridge RSS before chargers", value: round(idle), unit: "MiB" },
-    { key: `dehne_rss_${count}_mib`, label: `Dehne bridge RSS with ${count} chargers`, value: round(loaded), unit: "MiB" },
-    { key: "dehne_kib_per_charger", label: `Dehne memory per charger (ΔRSS / ${count})`, value: round(perCharger), unit: "KiB" },
+    ...memory,
+    { key: "dehne_connect_s", label: `Dehne ${largest - (sizes.at(-2) ?? 0)} more chargers connect → all online`, value: round(connectS), unit: "s" },
+    { key: "dehne_poll_replies_per_s", label: `Dehne poll replies relayed (${largest} × 1/s)`, value: round(pollRate, 0), unit: "msg/s", note: `${connected} simulators still connected at the end` },
   ];
 }
 
@@ -99,6 +101,7 @@ async function burst(h: Harness, chargers: number, perCharger: number): Promise<
   });
   const sims = await startSims(h, port, chargers, 100_001);
   if (!(await waitFor(() => connectedIds.size >= chargers, { timeoutMs: 20_000 }))) throw new Error(`only ${connectedIds.size}/${chargers} burst chargers connected`);
+  const what = `${chargers}×${perCharger} notify frames`;
   const total = () => [...received.values()].reduce((n, l) => n + l.length, 0);
   /** `n` notify frames per charger, round-robin: back to back, or one every `gapMs`. */
   const run = async (n: number, gapMs = 0) => {
@@ -114,15 +117,19 @@ async function burst(h: Harness, chargers: number, perCharger: number): Promise<
     await waitFor(() => total() >= n * sims.length, { timeoutMs: 30_000, idleMs: 5000, progress: total });
     return [...sent].flatMap(([id, times]) => times.map((sentAt, i) => ({ sentAt, receivedAt: received.get(id)?.[i] })));
   };
-  await run(5); // warm-up: JIT and connection buffers
-  await sleep(500);
-  const paced = burstResult(await run(4, GAP_MS));
-  await sleep(500);
-  const r = burstResult(await run(perCharger));
+  const { result, metrics } = await aroundLoad(h, bridge, LABELS, `${chargers} chargers, ${what}`, async () => {
+    await run(5); // warm-up: JIT and connection buffers
+    await sleep(500);
+    const paced = burstResult(await run(4, GAP_MS));
+    await sleep(500);
+    return { paced, r: burstResult(await run(perCharger)) };
+  });
   await Promise.all(sims.map((s) => s.stop()));
   await bridge.stop();
-  const what = `${chargers}×${perCharger} notify frames`;
-  return loadMetrics({ key: "dehne", name: "Dehne", item: "frame", what, throughput: "burst throughput", latencyAt: "in the burst", delivered: "burst delivered / sent", gapMs: GAP_MS }, r, paced);
+  return [
+    ...loadMetrics({ key: "dehne", name: "Dehne", item: "frame", what, throughput: "burst throughput", latencyAt: "in the burst", delivered: "burst delivered / sent", gapMs: GAP_MS }, result.r, result.paced),
+    ...metrics,
+  ];
 }
 
 export const dehneSection: BenchSection = {
@@ -131,7 +138,7 @@ export const dehneSection: BenchSection = {
   async run(h) {
     return [
       ...(await h.part("dehne_burst", "Dehne burst throughput/latency", 45_000, () => burst(h, 50, 200))),
-      ...(await h.part("dehne_fleet", "Dehne memory with 1000 chargers", 100_000, () => fleet(h, 1000))),
+      ...(await h.part("dehne_fleet", `Dehne memory with ${FLEET_SIZES.join(", ")} chargers`, 150_000, () => fleet(h, FLEET_SIZES))),
     ];
   },
 };

@@ -5,17 +5,21 @@ import { createLogger } from "../lib/log.ts";
 import { encodeEvse } from "../protocols/evsemaster/codec.ts";
 import { MODELS, SimState } from "../protocols/evsemaster/sim/model.ts";
 import { DEFAULT_FLEET, nthSerial, startFleet } from "../protocols/evsemaster/sim/fleet.ts";
+import type { SimCharger } from "../protocols/evsemaster/sim/charger.ts";
 import { type BenchSection, type Harness, loadMetrics, type Metric } from "./harness.ts";
+import { aroundLoad, FLEET_SIZES, fleetMemory } from "./memory.ts";
 import { burstResult, now, round, sleep, waitFor } from "./stats.ts";
 
 const PIN = "246810";
 const MODEL = MODELS.telestar!;
+const LABELS = { key: "evsemaster", name: "EVSEMaster", unit: "charger" };
+const FIRST_SERIAL = "7700000000100000";
 /** Gap between datagrams in the paced (light-load) latency run. */
 const GAP_MS = 5;
 
 /** Bridge section: only this bench's chargers, on loopback, with a fixed zone so sims and bridge agree. */
 // max_discovered raised: the bench's chargers are deliberately many unconfigured ones.
-const section = (port: number, extra = "") => `bind = "127.0.0.1"\nport = ${port}\ntime_zone = "UTC"\nmax_discovered = 1000\n${extra}`;
+const section = (port: number, extra = "") => `bind = "127.0.0.1"\nport = ${port}\ntime_zone = "UTC"\nmax_discovered = 2000\n${extra}`;
 
 interface Detail {
   logged_in?: boolean;
@@ -104,15 +108,18 @@ async function burst(h: Harness, chargers: number, perCharger: number, window: n
     await waitFor(() => got() >= sent.length, { timeoutMs: 30_000, idleMs: 3000, progress: got, stepMs: 50 });
     return sent.map((s) => ({ sentAt: s.sentAt, receivedAt: received.get(s.key) }));
   };
-  await run(5, window); // warm-up
-  await sleep(500);
-  const paced = burstResult(await run(4, window, GAP_MS));
-  await sleep(500);
-  const r = burstResult(await run(perCharger, window));
-  await sleep(500);
-  const blast = burstResult(await run(20, Number.POSITIVE_INFINITY));
-  await bridge.stop();
   const what = `${chargers}×${perCharger} status datagrams, ≤${window} in flight`;
+  const { result, metrics } = await aroundLoad(h, bridge, LABELS, `${chargers} chargers, ${what}, then a blast`, async () => {
+    await run(5, window); // warm-up
+    await sleep(500);
+    const paced = burstResult(await run(4, window, GAP_MS));
+    await sleep(500);
+    const r = burstResult(await run(perCharger, window));
+    await sleep(500);
+    return { paced, r, blast: burstResult(await run(20, Number.POSITIVE_INFINITY)) };
+  });
+  const { paced, r, blast } = result;
+  await bridge.stop();
   return [
     ...loadMetrics({ key: "evsemaster", name: "EVSEMaster", item: "datagram", what, throughput: "throughput", latencyAt: "at that load", delivered: "delivered / sent at that load", gapMs: GAP_MS }, r, paced),
     {
@@ -122,53 +129,57 @@ async function burst(h: Harness, chargers: number, perCharger: number, window: n
       unit: "",
       note: `${blast.delivered}/${blast.sent}; UDP has no flow control, the rest is dropped by socket buffers or the bridge's datagram queue`,
     },
+    ...metrics,
   ];
 }
 
-/** `count` simulated chargers (the project's simulator) that beacon, log in with the PIN and keep the session. */
-async function fleet(h: Harness, count: number): Promise<Metric[]> {
+/**
+ * Simulated chargers (the project's simulator) that beacon, log in with the PIN and keep the
+ * session: memory per idle charger at each of `sizes` (one bridge, the fleet grown step by step).
+ */
+async function fleet(h: Harness, sizes: readonly number[]): Promise<Metric[]> {
   const port = await h.freePort();
   const bridge = await h.startBridge(() => ({ protocols: { evsemaster: section(port, `default_password = "${PIN}"\ndiscover_login = true`) } }));
-  const idle = await h.settledRss(bridge, 3, 300);
   const loggedIn = new Set<string>();
   await details(h, bridge.base, (serial, d) => {
     if (d.logged_in === true) loggedIn.add(serial);
     else loggedIn.delete(serial);
   });
-  const t0 = now();
-  const { chargers, running } = await startFleet(
-    {
-      ...DEFAULT_FLEET,
-      count,
-      model: "mixed",
-      password: PIN,
-      serial: "7700000000100000",
-      target: { address: "127.0.0.1", port },
-      bind: "127.0.0.1",
-      beaconMs: 1000,
-      statusMs: 2000,
-      timeZone: "UTC",
-    },
-    createLogger({ level: "warn", json: false }),
-  );
-  h.defer(() => running.stop());
-  // A login lost with its datagrams is retried after login_timeout_s (5 s), then after relogin_min_s (10 s).
-  const all = await waitFor(() => loggedIn.size >= count, { timeoutMs: 60_000, idleMs: 30_000, progress: () => loggedIn.size, stepMs: 100 });
-  const loginS = (now() - t0) / 1000;
-  const inAtWait = loggedIn.size;
-  await sleep(4000); // two status rounds (statusMs = 2000)
-  const loaded = await h.settledRss(bridge, 5, 600);
-  const simsIn = chargers.filter((c) => c.loggedIn).length;
-  await running.stop();
-  await bridge.stop();
-  const perCharger = loaded !== undefined && idle !== undefined ? ((loaded - idle) * 1024) / count : undefined;
-  const note = all ? `${simsIn} simulators report a session` : `only ${inAtWait}/${count} logged in after ${round(loginS)} s`;
+  const fleets: SimCharger[][] = [];
+  let started = 0;
+  let loginS: number | undefined;
+  const grow = async (total: number) => {
+    const t0 = now();
+    const { chargers, running } = await startFleet(
+      {
+        ...DEFAULT_FLEET,
+        count: total - started,
+        model: "mixed",
+        password: PIN,
+        serial: nthSerial(FIRST_SERIAL, started),
+        target: { address: "127.0.0.1", port },
+        bind: "127.0.0.1",
+        beaconMs: 1000,
+        statusMs: 2000,
+        timeZone: "UTC",
+      },
+      createLogger({ level: "warn", json: false }),
+    );
+    h.defer(() => running.stop());
+    fleets.push(chargers);
+    started = total;
+    // A login lost with its datagrams is retried after login_timeout_s (5 s), then after relogin_min_s (10 s).
+    const all = await waitFor(() => loggedIn.size >= total, { timeoutMs: 60_000, idleMs: 30_000, progress: () => loggedIn.size, stepMs: 100 });
+    loginS = all ? (now() - t0) / 1000 : undefined;
+    return { online: loggedIn.size, all };
+  };
+  // Two status rounds (statusMs = 2000) with everyone in.
+  const memory = await fleetMemory(h, bridge, LABELS, sizes, grow, () => sleep(4000));
+  const simsIn = fleets.flat().filter((c) => c.loggedIn).length;
+  const largest = sizes.at(-1) ?? 0;
   return [
-    { key: "evsemaster_logged_in", label: `EVSEMaster chargers logged in (of ${count})`, value: loggedIn.size, unit: "", note },
-    { key: "evsemaster_login_s", label: `EVSEMaster ${count} chargers start → all logged in`, value: all ? round(loginS) : null, unit: "s" },
-    { key: "evsemaster_baseline_rss_mib", label: "EVSEMaster bridge RSS before chargers", value: round(idle), unit: "MiB" },
-    { key: `evsemaster_rss_${count}_mib`, label: `EVSEMaster bridge RSS with ${count} chargers`, value: round(loaded), unit: "MiB" },
-    { key: "evsemaster_kib_per_charger", label: `EVSEMaster memory per charger (ΔRSS / ${count})`, value: round(perCharger), unit: "KiB" },
+    ...memory,
+    { key: "evsemaster_login_s", label: `EVSEMaster ${largest - (sizes.at(-2) ?? 0)} more chargers start → all logged in`, value: round(loginS), unit: "s", note: `${simsIn} simulators report a session` },
   ];
 }
 
@@ -178,7 +189,7 @@ export const evsemasterSection: BenchSection = {
   async run(h) {
     return [
       ...(await h.part("evsemaster_burst", "EVSEMaster burst throughput/latency", 45_000, () => burst(h, 50, 100, 64))),
-      ...(await h.part("evsemaster_fleet", "EVSEMaster memory with 500 chargers", 100_000, () => fleet(h, 500))),
+      ...(await h.part("evsemaster_fleet", `EVSEMaster memory with ${FLEET_SIZES.join(", ")} chargers`, 180_000, () => fleet(h, FLEET_SIZES))),
     ];
   },
 };

@@ -3,6 +3,7 @@
 // clients in this (bench) process, cheap enough for thousands; the bridge is the child process.
 import { WebSocket } from "ws";
 import { type BenchSection, type Harness, loadMetrics, type Metric, type RunningBridge } from "./harness.ts";
+import { aroundLoad, FLEET_SIZES, fleetMemory } from "./memory.ts";
 import { burstResult, now, round, rssMiB, sleep, waitFor, withTimeout } from "./stats.ts";
 
 /** Gap between frames in the paced (light-load) latency run. */
@@ -13,6 +14,8 @@ const HEARTBEAT_S = 10;
 const CONNECT_BATCH = 100;
 
 type Payload = Record<string, unknown>;
+
+const LABELS = { key: "ocpp", name: "OCPP", unit: "charge point" };
 
 /** Bridge section on loopback; the compat base is unique per bridge so retained topics never mix. */
 const section = (port: number, compatBase: string) =>
@@ -101,14 +104,13 @@ async function ocppBridge(h: Harness): Promise<{ bridge: RunningBridge; url: str
 }
 
 /**
- * `count` charge points connect (`CONNECT_BATCH` handshakes at a time), boot and heartbeat every
- * HEARTBEAT_S. One counts as in once the bridge has published both its availability `online` and its
- * compat `heartbeat` ON (so its BootNotification and Heartbeat went through). RSS after one more
- * heartbeat and ping round.
+ * Charge points connect (`CONNECT_BATCH` handshakes at a time), boot and heartbeat every
+ * HEARTBEAT_S; the fleet grows to each of `sizes` in turn (one bridge). One counts as in once the
+ * bridge has published both its availability `online` and its compat `heartbeat` ON (so its
+ * BootNotification and Heartbeat went through). RSS after one more heartbeat and ping round.
  */
-async function fleet(h: Harness, count: number, budgetMs: number): Promise<Metric[]> {
+async function fleet(h: Harness, sizes: readonly number[], budgetMs: number): Promise<Metric[]> {
   const { bridge, url, compatBase } = await ocppBridge(h);
-  const idle = await h.settledRss(bridge, 3, 300);
   const probe = await h.probe([`${bridge.base}/+/availability`, `${compatBase}/+/state/heartbeat`]);
   const online = new Set<string>();
   const beating = new Set<string>();
@@ -124,8 +126,8 @@ async function fleet(h: Harness, count: number, budgetMs: number): Promise<Metri
   const fail = (e: unknown) => errors.set(errText(e), (errors.get(errText(e)) ?? 0) + 1);
   // Heartbeats from one sweeping timer (not a timer per charge point): each one every HEARTBEAT_S.
   let cursor = 0;
-  const perTick = Math.ceil((count * 250) / (HEARTBEAT_S * 1000));
   const sweeper = setInterval(() => {
+    const perTick = Math.ceil((cps.length * 250) / (HEARTBEAT_S * 1000));
     for (let k = 0; k < perTick && cps.length > 0; k++) {
       const c = cps[cursor++ % cps.length]!;
       if (c.open && !c.busy()) void c.call("Heartbeat", {}).catch(() => {});
@@ -137,30 +139,28 @@ async function fleet(h: Harness, count: number, budgetMs: number): Promise<Metri
     void boot(cp).catch(fail);
   };
   const ready = () => [...online].reduce((n, id) => n + (beating.has(id) ? 1 : 0), 0);
-  const t0 = now();
-  const end = t0 + budgetMs; // no new handshakes, and no more waiting, after this
-  for (let i = 0; i < count && now() < end; i += CONNECT_BATCH) {
-    const batch = Array.from({ length: Math.min(CONNECT_BATCH, count - i) }, (_, k) => `CP${String(i + k + 1).padStart(5, "0")}`);
-    await Promise.all(batch.map((id) => connect(url, id).then(opened, fail)));
-  }
-  const all = await waitFor(() => ready() >= count, { timeoutMs: Math.max(1000, end - now()), idleMs: 15_000, progress: ready, stepMs: 100 });
-  const connectS = (now() - t0) / 1000;
-  const atWait = `only ${ready()}/${count} online after ${round(connectS)} s (${cps.length} handshakes done, ${online.size} availability online, ${beating.size} heartbeat ON`;
-  await sleep(HEARTBEAT_S * 1000); // a full heartbeat and ping round with everyone in
-  const loaded = await h.settledRss(bridge, 5, 600);
-  const inCount = ready();
-  const [stillOpen, alive] = [cps.filter((c) => c.open).length, rssMiB(bridge.process.pid) !== undefined];
-  await bridge.stop();
-  const enough = inCount >= Math.min(count, 100); // below that, ΔRSS / n is noise
-  const perCp = enough && loaded !== undefined && idle !== undefined ? ((loaded - idle) * 1024) / inCount : undefined;
-  const errs = [...errors].map(([m, n]) => `${n}× ${m}`).join("; ");
-  const why = all ? `${stillOpen} sockets still open at the end` : `${atWait}${alive ? "" : ", bridge process gone"})${errs ? `; errors: ${errs}` : ""}`;
+  const end = now() + budgetMs; // no new handshakes, and no more waiting, after this
+  let dialled = 0;
+  let connectS: number | undefined;
+  const grow = async (total: number) => {
+    const t0 = now();
+    for (; dialled < total && now() < end; dialled += CONNECT_BATCH) {
+      const batch = Array.from({ length: Math.min(CONNECT_BATCH, total - dialled) }, (_, k) => `CP${String(dialled + k + 1).padStart(5, "0")}`);
+      await Promise.all(batch.map((id) => connect(url, id).then(opened, fail)));
+    }
+    const all = await waitFor(() => ready() >= total, { timeoutMs: Math.max(1000, end - now()), idleMs: 15_000, progress: ready, stepMs: 100 });
+    connectS = all ? (now() - t0) / 1000 : undefined;
+    const alive = rssMiB(bridge.process.pid) !== undefined;
+    const errs = [...errors].map(([m, n]) => `${n}× ${m}`).join("; ");
+    const note = `only ${ready()}/${total} online after ${round((now() - t0) / 1000)} s (${cps.length} handshakes done, ${online.size} availability online, ${beating.size} heartbeat ON${alive ? "" : ", bridge process gone"})${errs ? `; errors: ${errs}` : ""}`;
+    return { online: ready(), all, ...(all ? {} : { note }) };
+  };
+  // A full heartbeat and ping round with everyone in.
+  const memory = await fleetMemory(h, bridge, LABELS, sizes, grow, () => sleep(HEARTBEAT_S * 1000));
+  const largest = sizes.at(-1) ?? 0;
   return [
-    { key: "ocpp_online", label: `OCPP charge points online (of ${count})`, value: inCount, unit: "", note: why },
-    { key: "ocpp_connect_s", label: `OCPP ${count} charge points connect → all online`, value: all ? round(connectS) : null, unit: "s", ...(all ? {} : { note: "not measured: not all got in" }) },
-    { key: "ocpp_baseline_rss_mib", label: "OCPP bridge RSS before charge points", value: round(idle), unit: "MiB" },
-    { key: `ocpp_rss_${count}_mib`, label: `OCPP bridge RSS with ${all ? count : `${inCount} (of ${count})`} charge points`, value: round(loaded), unit: "MiB" },
-    { key: "ocpp_kib_per_cp", label: `OCPP memory per charge point (ΔRSS / ${inCount})`, value: round(perCp), unit: "KiB", ...(enough ? {} : { note: "not measured: too few got in" }) },
+    ...memory,
+    { key: "ocpp_connect_s", label: `OCPP ${largest - (sizes.at(-2) ?? 0)} more charge points connect → all online`, value: round(connectS), unit: "s", note: `${cps.filter((c) => c.open).length} sockets still open at the end` },
   ];
 }
 
@@ -198,6 +198,7 @@ async function burst(h: Harness, chargers: number, perCharger: number): Promise<
     return Number(r.transactionId);
   };
   const tx = await Promise.all(cps.map(charging));
+  const what = `${chargers}×${perCharger} MeterValues, ≤${chargers} in flight`;
   let counter = 1_000_000;
   /** `n` MeterValues per charge point, round-robin, one every `gapMs` if set. */
   const run = async (n: number, gapMs = 0) => {
@@ -218,16 +219,21 @@ async function burst(h: Harness, chargers: number, perCharger: number): Promise<
     await waitFor(() => got() >= sent.length, { timeoutMs: 30_000, idleMs: 5000, progress: got, stepMs: 50 });
     return { pairs: sent.map((s) => ({ sentAt: s.sentAt, receivedAt: received.get(s.key) })), replies };
   };
-  await run(5); // warm-up: JIT and connection buffers
-  await sleep(500);
-  const paced = burstResult((await run(4, GAP_MS)).pairs);
-  await sleep(500);
-  const full = await run(perCharger);
+  const { result, metrics } = await aroundLoad(h, bridge, LABELS, `${chargers} charge points, ${what}`, async () => {
+    await run(5); // warm-up: JIT and connection buffers
+    await sleep(500);
+    const paced = burstResult((await run(4, GAP_MS)).pairs);
+    await sleep(500);
+    return { paced, full: await run(perCharger) };
+  });
+  const { paced, full } = result;
   const r = burstResult(full.pairs);
   await bridge.stop();
-  const what = `${chargers}×${perCharger} MeterValues, ≤${chargers} in flight`;
   const burstNote = `${full.replies}/${r.sent} CALLRESULTs; a frame = 12 compat topics + 1 normalized state`;
-  return loadMetrics({ key: "ocpp", name: "OCPP", item: "MeterValues", what, throughput: "throughput", latencyAt: "at that load", delivered: "delivered / sent at that load", gapMs: GAP_MS, burstNote }, r, paced);
+  return [
+    ...loadMetrics({ key: "ocpp", name: "OCPP", item: "MeterValues", what, throughput: "throughput", latencyAt: "at that load", delivered: "delivered / sent at that load", gapMs: GAP_MS, burstNote }, r, paced),
+    ...metrics,
+  ];
 }
 
 export const ocppSection: BenchSection = {
@@ -236,7 +242,7 @@ export const ocppSection: BenchSection = {
   async run(h) {
     return [
       ...(await h.part("ocpp_burst", "OCPP MeterValues throughput/latency", 60_000, () => burst(h, 50, 200))),
-      ...(await h.part("ocpp_fleet", "OCPP memory with 2000 charge points", 150_000, () => fleet(h, 2000, 90_000))),
+      ...(await h.part("ocpp_fleet", `OCPP memory with ${FLEET_SIZES.join(", ")} charge points`, 150_000, () => fleet(h, FLEET_SIZES, 120_000))),
     ];
   },
 };

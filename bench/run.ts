@@ -1,9 +1,10 @@
 // `make bench`: start-up, memory, throughput and latency of the bridge as a child process, under Bun
 // and under Deno, against a real Mosquitto on loopback. Prints a table, then one JSON line with every
 // number. Not a test: it asserts nothing.
-//   BENCH_RUNTIMES=bun,deno,binary   which launchers to bench (default bun,deno)
+//   BENCH_RUNTIMES=bun,deno,binary   which launchers to bench (default bun,deno); the compiled binary
+//                                    gets a start-up and idle column in any case when dist/evse2mqtt exists
 //   BENCH_SECTIONS=dehne,…            which protocol sections to run (default: all in bench/sections.ts)
-//   BENCH_BUDGET_S=330                no measurement starts after this many seconds (default 330)
+//   BENCH_BUDGET_S=1200               no measurement starts after this many seconds (default 1200)
 import { execFileSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { cpus, release } from "node:os";
@@ -13,13 +14,15 @@ import { Mosquitto } from "../test/support/mosquitto.ts";
 import { Harness, notMeasured, type Metric } from "./harness.ts";
 import { SECTIONS } from "./sections.ts";
 import { round } from "./stats.ts";
-import { startup } from "./startup.ts";
+import { exitTime, startup } from "./startup.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const BINARY = resolve(ROOT, "dist/evse2mqtt");
 const began = performance.now();
-const budgetS = Number(process.env.BENCH_BUDGET_S ?? 330);
-const deadline = began + (Number.isFinite(budgetS) && budgetS > 0 ? budgetS : 330) * 1000;
+const budgetS = Number(process.env.BENCH_BUDGET_S ?? 1200);
+const deadline = began + (Number.isFinite(budgetS) && budgetS > 0 ? budgetS : 1200) * 1000;
+/** Start-ups per launcher: the machine is shared, so medians of several. */
+const STARTUP_RUNS = 7;
 const progress = (msg: string) => process.stderr.write(`[bench ${((performance.now() - began) / 1000).toFixed(0).padStart(3)} s] ${msg}\n`);
 
 function pick<T>(env: string | undefined, all: Record<string, T>, fallback: string[]): [string, T][] {
@@ -56,16 +59,21 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-async function benchRuntime(name: string, launcher: Launcher): Promise<Metric[]> {
+/** `startupOnly`: the start-up and idle rows, none of the protocol sections (the binary's extra column). */
+async function benchRuntime(name: string, launcher: Launcher, startupOnly = false): Promise<Metric[]> {
   const broker = await Mosquitto.start();
   const h = new Harness(launcher, broker, deadline);
   current = { h, broker };
   const out: Metric[] = [];
   try {
     progress(`${name}: start-up and idle RSS`);
-    out.push(...(await h.part("startup", "start-up and idle RSS", 60_000, () => startup(h, sections, 3))));
+    out.push(...(await h.part("startup", "start-up and idle RSS", 120_000, () => startup(h, sections, STARTUP_RUNS))));
     await h.cleanup();
-    for (const s of sections) {
+    if (launcher === LAUNCHERS.binary) {
+      const v = await exitTime([BINARY, "--version"], STARTUP_RUNS);
+      out.push({ key: "version_ms", label: `spawn → exit of \`evse2mqtt --version\` (median of ${STARTUP_RUNS})`, value: round(v, 0), unit: "ms" });
+    }
+    for (const s of startupOnly ? [] : sections) {
       progress(`${name}: ${s.protocol}`);
       out.push(...(await s.run(h)));
       await h.cleanup();
@@ -101,11 +109,14 @@ function table(results: [string, Metric[]][], binaryMb: number | null): string {
 }
 
 const results: [string, Metric[]][] = [];
-for (const [name, launcher] of runtimes) {
+const columns: [string, Launcher, boolean][] = runtimes.map(([n, l]) => [n, l, false]);
+// The start-up goal is the compiled binary's: it gets a column even when only bun and deno are benched.
+if (existsSync(BINARY) && !runtimes.some(([, l]) => l === LAUNCHERS.binary)) columns.push(["binary", LAUNCHERS.binary, true]);
+for (const [name, launcher, startupOnly] of columns) {
   if (aborting) break;
   let ms: Metric[];
   try {
-    ms = await benchRuntime(name, launcher);
+    ms = await benchRuntime(name, launcher, startupOnly);
   } catch (err) {
     ms = [notMeasured("runtime", `${name} bench`, "", err instanceof Error ? err.message.split("\n")[0]! : String(err))];
   }
@@ -113,11 +124,11 @@ for (const [name, launcher] of runtimes) {
 }
 
 const binaryMb = existsSync(BINARY) ? round(statSync(BINARY).size / 1e6) : null;
-const versions = Object.fromEntries(runtimes.map(([n, l]) => [n, versionOf(l)]));
+const versions = Object.fromEntries(columns.map(([n, l]) => [n, versionOf(l)]));
 progress(`done in ${((performance.now() - began) / 1000).toFixed(0)} s`);
 
 process.stdout.write(`\nevse2mqtt bench — ${cpus().length} CPU ${cpus()[0]?.model ?? ""}, Linux ${release()}; ${Object.entries(versions).map(([n, v]) => `${n} ${v}`).join(", ")}\n`);
-process.stdout.write(`bridge = child process (${runtimes.map(([n]) => n).join(", ")}), broker = Mosquitto on 127.0.0.1, simulators in the bench process (bun)\n\n`);
+process.stdout.write(`bridge = child process (${columns.map(([n]) => n).join(", ")}), broker = Mosquitto on 127.0.0.1, simulators in the bench process (bun)\n\n`);
 process.stdout.write(table(results, binaryMb) + "\n\n");
 
 const json = {
