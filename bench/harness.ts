@@ -7,7 +7,7 @@ import { PLUGINS } from "../protocols/index.ts";
 import { BridgeProcess, type Launcher } from "../test/support/bridge-process.ts";
 import { freePort, type Mosquitto } from "../test/support/mosquitto.ts";
 import { MqttProbe } from "../test/support/mqtt-probe.ts";
-import { type BurstResult, median, now, round, rssMiB, sleep, withTimeout } from "./stats.ts";
+import { type BurstResult, cpuMs, median, now, round, rssMiB, sleep, withTimeout } from "./stats.ts";
 
 /** One printed and JSON-exported number. `value: null` means not measured; `note` says why. */
 export interface Metric {
@@ -43,6 +43,8 @@ export interface RunningBridge {
   readonly base: string;
   /** Spawn → `<base>/bridge/state` = online seen by a subscriber, in ms. */
   readonly startupMs: number;
+  /** CPU time the bridge used (all threads) until its online was seen, in ms; undefined off Linux. */
+  readonly startupCpuMs: number | undefined;
   /** VmRSS in MiB, undefined once the process is gone. */
   rss(): number | undefined;
   stop(): Promise<void>;
@@ -144,16 +146,18 @@ export class Harness {
     };
     this.defer(stop);
     let startupMs: number;
+    let startupCpuMs: number | undefined;
     try {
       const exited = proc.exited.then((code) => {
         throw new Error(`bridge exited with ${code} before going online:\n${proc.log.slice(-2000)}`);
       });
       await Promise.race([state.wait(`${base}/bridge/state`, (m) => m.text === "online", s.startTimeoutMs ?? 30_000), exited]);
       startupMs = now() - t0;
+      startupCpuMs = cpuMs(proc.pid);
     } finally {
       await state.close();
     }
-    return { process: proc, base, startupMs, rss: () => (stopped ? undefined : rssMiB(proc.pid)), stop };
+    return { process: proc, base, startupMs, startupCpuMs, rss: () => (stopped ? undefined : rssMiB(proc.pid)), stop };
   }
 
   /** RSS after letting the process settle: the median of a few readings `ms` apart. */

@@ -1,5 +1,5 @@
 // Small numeric helpers for the benchmark: order statistics, /proc readings, rounding, bounded waits.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** The q-quantile (0…1) by nearest rank; undefined for no samples. */
 export function quantile(xs: readonly number[], q: number): number | undefined {
@@ -23,6 +23,27 @@ export function rssMiB(pid: number | undefined): number | undefined {
   try {
     const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU time a process has used so far, all its threads, in ms (from /proc/<pid>/task/<tid>/schedstat,
+ * Linux only). Unlike wall time, barely moved by other processes competing for the cores.
+ */
+export function cpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+    return ns / 1e6;
   } catch {
     return undefined;
   }
