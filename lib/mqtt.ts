@@ -1,5 +1,6 @@
-import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { Logger } from "./log.ts";
+import { MqttClient } from "./mqtt-client/client.ts";
+import { parseBrokerUrl } from "./mqtt-client/transport.ts";
 import { OfflineQueue } from "./offline-queue.ts";
 import { readPem } from "./pem.ts";
 import { redactUrl } from "./redact.ts";
@@ -46,6 +47,8 @@ export const CLOSE_BOUND_MS = 3000;
 /** Back-off ceiling while the broker refuses us (auth): retrying faster only fills its logs. */
 const REFUSED_CEILING_MS = 60_000;
 
+const utf8 = new TextEncoder();
+
 function once(fn: () => void): () => void {
   let done = false;
   return () => {
@@ -67,9 +70,9 @@ export class MqttLink {
   private queue: OfflineQueue;
   private closing = false;
   /**
-   * True from the end of our connect handler until the link drops. mqtt.js reports `connected`
-   * earlier (while it re-sends its own in-flight messages); publishing directly then would let new
-   * traffic overtake the offline queue.
+   * True from the end of our connect handler until the link drops. The client reports `connected`
+   * earlier (from the CONNACK, while it re-sends its unacknowledged publishes and we flush the
+   * offline queue); publishing directly then would let new traffic overtake the offline queue.
    */
   private ready = false;
   private unacked = 0;
@@ -149,84 +152,85 @@ export class MqttLink {
   private connect(version: 4 | 5): void {
     const s = this.settings;
     this.version = version;
-    const opts: IClientOptions = {
-      clientId: s.client_id,
-      clean: true,
-      protocolVersion: version,
-      keepalive: s.keepalive_s,
-      reconnectPeriod: s.reconnect_min_s * 1000,
-      connectTimeout: 10_000,
-      queueQoSZero: false,
-      // We subscribe ourselves on every connect (with the options of the version in use).
-      resubscribe: false,
-      // A refused CONNACK (e.g. an auth backend restarting) must not end the link for good.
-      reconnectOnConnackError: true,
-      rejectUnauthorized: s.reject_unauthorized,
-      will: { topic: this.stateTopic, payload: Buffer.from("offline"), qos: 1, retain: true },
-    };
-    if (s.username) opts.username = s.username;
-    if (s.password) opts.password = s.password;
-    if (s.ca) opts.ca = readPem(s.ca, "[mqtt] ca");
-    if (s.cert) opts.cert = readPem(s.cert, "[mqtt] cert");
-    if (s.key) opts.key = readPem(s.key, "[mqtt] key");
-    const client = mqtt.connect(s.url, opts);
-    this.client = client;
+    const ca = s.ca ? readPem(s.ca, "[mqtt] ca") : undefined;
+    const cert = s.cert ? readPem(s.cert, "[mqtt] cert") : undefined;
+    const key = s.key ? readPem(s.key, "[mqtt] key") : undefined;
+    const broker = parseBrokerUrl(s.url, cert !== undefined && key !== undefined);
     let backoffMs = s.reconnect_min_s * 1000;
     let refused = false;
     const grow = (ceilingMs: number) => {
-      // mqtt.js only knows a fixed period; growing it here gives exponential back-off.
       backoffMs = Math.min(backoffMs * 2, ceilingMs);
-      client.options.reconnectPeriod = backoffMs;
+      client.reconnectPeriodMs = backoffMs;
     };
-    client.on("connect", () => {
-      backoffMs = s.reconnect_min_s * 1000;
-      client.options.reconnectPeriod = backoffMs;
-      if (refused) this.log.info("mqtt broker accepts us again");
-      refused = false;
-      this.log.info("mqtt connected", { url: redactUrl(s.url), mqtt_version: version === 5 ? "5" : "3.1.1" });
-      for (const { filter } of this.handlers) this.subscribeOn(client, filter);
-      this.raw(this.stateTopic, "online", { retain: true, qos: 1 });
-      this.raw(`${s.base_topic}/bridge/info`, this.onlinePayload().info, { retain: true, qos: 1 });
-      const held = this.queue.drain();
-      if (held.length > 0) this.log.info("mqtt flushing offline queue", { messages: held.length });
-      for (const q of held) this.raw(q.topic, q.payload, q);
-      this.ready = true;
-      for (const hook of [...this.connectHooks]) hook();
-    });
-    client.on("close", () => {
-      this.ready = false;
-      // Writers waiting for acknowledgements now go to the offline queue instead.
-      this.unacked = 0;
-      this.wake(true);
-      if (this.closing || this.client !== client) return;
-      grow(refused ? Math.max(s.reconnect_max_s * 1000, REFUSED_CEILING_MS) : s.reconnect_max_s * 1000);
-    });
-    client.on("offline", () => {
-      this.ready = false;
-      if (this.client === client) this.log.warn("mqtt disconnected, will retry", { retry_ms: client.options.reconnectPeriod });
-    });
-    client.on("error", (err) => {
-      const code = "code" in err ? err.code : undefined;
-      if (version === 5 && code === 1) {
-        this.log.info("mqtt broker speaks MQTT 3.1.1 only; using it (retained commands are then only recognised after a reconnect)");
-        client.removeAllListeners();
-        client.on("error", () => {});
-        client.end(true);
-        this.connect(4);
-        return;
-      }
-      // 4: bad user name or password, 5: not authorised (3.1.1); 0x86/0x87 in MQTT 5.
-      if (code === 4 || code === 5 || code === 0x86 || code === 0x87) {
-        refused = true;
-        this.log.error("mqtt broker refused the connection; retrying with back-off", { error: err.message, retry_ms: client.options.reconnectPeriod });
-        return;
-      }
-      this.log.warn("mqtt error", { error: err.message });
-    });
-    client.on("message", (topic, payload, packet) => this.deliver(topic, payload, packet.retain));
+    const client: MqttClient = new MqttClient(
+      {
+        broker,
+        clientId: s.client_id,
+        version,
+        clean: true,
+        keepaliveS: s.keepalive_s,
+        connectTimeoutMs: 10_000,
+        // A password in the URL wins over the configured one, as it always has.
+        username: broker.username ?? (s.username || undefined),
+        password: broker.password ?? (s.password || undefined),
+        will: { topic: this.stateTopic, payload: new TextEncoder().encode("offline"), qos: 1, retain: true },
+        tls: { ca, cert, key, rejectUnauthorized: s.reject_unauthorized },
+      },
+      {
+        connect: () => {
+          backoffMs = s.reconnect_min_s * 1000;
+          client.reconnectPeriodMs = backoffMs;
+          if (refused) this.log.info("mqtt broker accepts us again");
+          refused = false;
+          this.log.info("mqtt connected", { url: redactUrl(s.url), mqtt_version: version === 5 ? "5" : "3.1.1" });
+          // We subscribe ourselves on every connect (with the options of the version in use).
+          for (const { filter } of this.handlers) this.subscribeOn(client, filter);
+          this.raw(this.stateTopic, "online", { retain: true, qos: 1 });
+          this.raw(`${s.base_topic}/bridge/info`, this.onlinePayload().info, { retain: true, qos: 1 });
+          const held = this.queue.drain();
+          if (held.length > 0) this.log.info("mqtt flushing offline queue", { messages: held.length });
+          for (const q of held) this.raw(q.topic, q.payload, q);
+          this.ready = true;
+          for (const hook of [...this.connectHooks]) hook();
+        },
+        close: () => {
+          this.ready = false;
+          // Writers waiting for acknowledgements now go to the offline queue instead.
+          this.unacked = 0;
+          this.wake(true);
+          if (this.closing || this.client !== client) return;
+          grow(refused ? Math.max(s.reconnect_max_s * 1000, REFUSED_CEILING_MS) : s.reconnect_max_s * 1000);
+        },
+        offline: () => {
+          this.ready = false;
+          if (this.client === client) this.log.warn("mqtt disconnected, will retry", { retry_ms: client.reconnectPeriodMs });
+        },
+        error: (err) => {
+          const code = err.code;
+          // 1: unacceptable protocol version (3.1.1 brokers), 0x84: unsupported protocol version (MQTT 5).
+          if (version === 5 && (code === 1 || code === 0x84)) {
+            this.log.info("mqtt broker speaks MQTT 3.1.1 only; using it (retained commands are then only recognised after a reconnect)");
+            client.end(true);
+            this.connect(4);
+            return;
+          }
+          // 4: bad user name or password, 5: not authorised (3.1.1); 0x86/0x87 in MQTT 5.
+          if (code === 4 || code === 5 || code === 0x86 || code === 0x87) {
+            refused = true;
+            this.log.error("mqtt broker refused the connection; retrying with back-off", { error: err.message, retry_ms: client.reconnectPeriodMs });
+            return;
+          }
+          this.log.warn("mqtt error", { error: err.message });
+        },
+        message: (topic, payload, retain) => this.deliver(topic, payload, retain),
+      },
+      s.reconnect_min_s * 1000,
+    );
+    this.client = client;
+    client.start();
   }
 
-  private deliver(topic: string, payload: Buffer, retained: boolean): void {
+  private deliver(topic: string, payload: Uint8Array, retained: boolean): void {
     const matching = this.handlers.filter((h) => topicMatches(h.filter, topic));
     // An empty payload is never a command: it is how retained messages are cleared (our own too).
     if (payload.length === 0) return;
@@ -239,13 +243,14 @@ export class MqttLink {
       }
       return;
     }
-    for (const h of matching) h.handler(topic, new Uint8Array(payload));
+    // A copy each: the received bytes may share a buffer with the rest of the packet stream.
+    for (const h of matching) h.handler(topic, payload.slice());
   }
 
   private subscribeOn(client: MqttClient, filter: string): void {
     // No local: our own publishes (e.g. clearing a retained command) do not come back to us.
-    const opts = this.version === 5 ? { qos: 1 as const, rap: true, nl: true } : { qos: 1 as const };
-    client.subscribe(filter, opts, (err) => {
+    const opts = this.version === 5 ? { filter, qos: 1 as const, retainAsPublished: true, noLocal: true } : { filter, qos: 1 as const };
+    client.subscribe(opts, (err) => {
       if (err) this.log.error("mqtt subscribe failed", { filter, error: err.message });
     });
   }
@@ -284,7 +289,7 @@ export class MqttLink {
     const client = this.client;
     if (!client) return;
     this.unacked++;
-    client.publish(topic, typeof payload === "string" ? payload : Buffer.from(payload), { qos: opts.qos ?? 1, retain: opts.retain ?? false }, (err) => {
+    client.publish(topic, typeof payload === "string" ? utf8.encode(payload) : payload, { qos: opts.qos ?? 1, retain: opts.retain ?? false }, (err) => {
       if (this.unacked > 0) this.unacked--;
       this.wake(false);
       if (err && !this.closing) this.log.warn("mqtt publish failed", { topic, error: err.message });
@@ -303,7 +308,7 @@ export class MqttLink {
     if (client.connected) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, CLOSE_BOUND_MS * 0.6);
-        client.publish(this.stateTopic, "offline", { qos: 1, retain: true }, () => {
+        client.publish(this.stateTopic, utf8.encode("offline"), { qos: 1, retain: true }, () => {
           clearTimeout(t);
           resolve();
         });
@@ -316,7 +321,7 @@ export class MqttLink {
         client.end(true);
         resolve();
       }, Math.max(0, deadline - Date.now()));
-      client.end(false, {}, () => {
+      client.end(false, () => {
         clearTimeout(t);
         resolve();
       });
