@@ -1,6 +1,6 @@
 import { dirname, resolve } from "node:path";
 import type { Config } from "./config.ts";
-import { startEmbeddedBroker, type EmbeddedBroker } from "./embedded-broker.ts";
+import type { EmbeddedBroker } from "./embedded-broker.ts";
 import { errorMessage } from "./errors.ts";
 import { serveBridgeRequests } from "./bridge-requests.ts";
 import { Hub } from "./hub.ts";
@@ -23,6 +23,8 @@ export async function startBridge(config: Config, plugins: ProtocolPlugin[], log
   let url = config.mqtt.url;
   if (url === "embedded") {
     const { username, password } = config.mqtt;
+    // aedes (and the Node streams it brings) costs ~15 MiB and start-up time: loaded only when asked for.
+    const { startEmbeddedBroker } = await import("./embedded-broker.ts");
     broker = await startEmbeddedBroker(config.mqtt.embedded_bind, config.mqtt.embedded_port, log, username && password ? { username, password } : undefined);
     url = `mqtt://127.0.0.1:${broker.port}`;
   }
