@@ -2,7 +2,7 @@
 // as ocpp2mqtt spells them) and `charging_enabled`. `/request` and the compatible `cmd` topics
 // both run it, so both pass the same validation, limits and guard.
 import { z } from "zod";
-import { type Action, type ActionTable, dispatch } from "../../lib/actions.ts";
+import { type Action, type ActionTable, action, argumentless, dispatch, noArgs } from "../../lib/actions.ts";
 import type { Logger } from "../../lib/log.ts";
 import { camelToSnake, convertKeys, resolveAction, snakeToCamel } from "./commands.ts";
 import type { Control } from "./control.ts";
@@ -82,7 +82,19 @@ export const ocppActions: ActionTable<ActionContext> = {
       return { charging_enabled: on };
     },
   },
+  // Without arguments, so Home Assistant can offer them as buttons.
+  soft_reset: action("reboot the charger gently (Reset Soft)", noArgs, (_a, ctx: ActionContext) => ctx.call("Reset", { type: "Soft" })),
+  trigger_status: action("ask for a StatusNotification now", noArgs, (_a, ctx: ActionContext) => ctx.call("TriggerMessage", { requestedMessage: "StatusNotification", ...connectorOf(ctx) })),
+  trigger_meter_values: action("ask for MeterValues now", noArgs, (_a, ctx: ActionContext) => ctx.call("TriggerMessage", { requestedMessage: "MeterValues", ...connectorOf(ctx) })),
 };
+
+/** `<id>` asks the whole charger (every connector reports), `<id>_<n>` its connector. */
+function connectorOf(ctx: ActionContext): { connectorId?: number } {
+  return ctx.connectorId >= 2 ? { connectorId: ctx.connectorId } : {};
+}
+
+/** The table's argumentless actions: the buttons of the capabilities (Home Assistant). */
+export const OCPP_BUTTONS: string[] = argumentless(ocppActions);
 
 /** An action name as given (`Reset`, `reset`, `get_local_version`) → its table entry and whether it was spelt snake_case. */
 export function resolveName(name: string): { key: string; snake: boolean } {

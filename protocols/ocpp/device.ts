@@ -3,19 +3,19 @@
 // identity): limits, stops and the guard's interval survive a reconnect.
 import type { Logger } from "../../lib/log.ts";
 import type { NormalizedState, SetCommand } from "../../lib/normalized.ts";
-import type { ChargerDriver, ChargerHandle, ChargerMeta, ChargerRegistry } from "../../lib/protocol.ts";
-import { type ActionContext, runAction } from "./actions.ts";
+import type { Capabilities, ChargerDriver, ChargerHandle, ChargerMeta, ChargerRegistry } from "../../lib/protocol.ts";
+import { type ActionContext, OCPP_BUTTONS, runAction } from "./actions.ts";
 import type { OcppSection } from "./config.ts";
 import { Connectors } from "./connectors.ts";
 import { Control } from "./control.ts";
 import type { Call } from "./current-limit.ts";
 import { NotConnectedError } from "./errors.ts";
-import { normalizedFrom, samplesOf } from "./meter.ts";
+import { flowOf, normalizedFrom, samplesOf } from "./meter.ts";
 import { OwnProfiles } from "./own-profiles.ts";
 import type { CpEvent } from "./schemas.ts";
 import type { MeterValue } from "./schemas-common.ts";
 import type { OcppSession } from "./session.ts";
-import { statusFields, WHOLE_CHARGER } from "./status.ts";
+import { iecState, statusFields, WHOLE_CHARGER } from "./status.ts";
 import { StopBook } from "./stop-book.ts";
 
 export interface DeviceDeps {
@@ -36,9 +36,11 @@ export class OcppDevice {
   private readonly profiles = new OwnProfiles();
   private meta: ChargerMeta;
   private attached = false;
+  /** Connector 0's own meter (the charge point's), kept apart from connector 1's readings. */
+  private chargePointMeter: Partial<NormalizedState> = {};
 
   constructor(private readonly deps: DeviceDeps) {
-    this.meta = { protocol: "ocpp", name: deps.identity };
+    this.meta = { protocol: "ocpp", name: deps.identity, capabilities: this.capabilities() };
     this.stops = new StopBook({ cfg: deps.cfg, call: this.call, onChange: (n) => void this.refreshStatus(n), log: deps.log });
     this.control = new Control({
       cfg: deps.cfg,
@@ -53,6 +55,20 @@ export class OcppDevice {
 
   get identity(): string {
     return this.deps.identity;
+  }
+
+  /** The same for `<id>` and every `<id>_<n>`: OCPP chargers meter, switch and limit per connector. */
+  capabilities(): Capabilities {
+    const { cfg } = this.deps;
+    return {
+      power: true,
+      energy: true,
+      phases: true,
+      enable: true,
+      currentLimit: { min: cfg.min_current_a, max: cfg.max_current_a, step: 0.1, allowZero: true },
+      plug: true,
+      buttons: OCPP_BUTTONS,
+    };
   }
 
   /** Sends a CALL on the live session; "not connected" arrives as a rejection, never as a throw. */
@@ -79,7 +95,7 @@ export class OcppDevice {
   async onEvent(ev: CpEvent): Promise<void> {
     if (ev.action === "BootNotification") {
       const r = ev.request;
-      const meta: ChargerMeta = { protocol: "ocpp", name: this.deps.identity, manufacturer: r.chargePointVendor, model: r.chargePointModel, sw_version: r.firmwareVersion };
+      const meta: ChargerMeta = { protocol: "ocpp", name: this.deps.identity, manufacturer: r.chargePointVendor, model: r.chargePointModel, sw_version: r.firmwareVersion, capabilities: this.capabilities() };
       if (!this.attached || JSON.stringify(meta) !== JSON.stringify(this.meta)) {
         this.meta = meta;
         this.attach();
@@ -92,6 +108,8 @@ export class OcppDevice {
       case "StatusNotification": {
         const r = ev.request;
         const c = this.connectors.get(r.connectorId);
+        // A reading taken before the change says nothing about the new state (Charging means flow until one says otherwise).
+        if (c.status !== r.status) delete c.flowing;
         c.status = r.status;
         c.errors = r.errorCode === "NoError" ? [] : [r.vendorErrorCode ? `${r.errorCode}:${r.vendorErrorCode}` : r.errorCode];
         if (r.connectorId >= 2) this.ensure(r.connectorId, false);
@@ -124,13 +142,31 @@ export class OcppDevice {
   }
 
   private async onMeter(n: number, entries: MeterValue[]): Promise<void> {
+    if (n === 0) return this.onChargePointMeter(entries);
     const c = this.connectors.get(n);
     for (const entry of entries) {
       const part = normalizedFrom(samplesOf(entry));
       if (typeof part.energy_total_wh === "number" && c.meterStart !== undefined) part.energy_session_wh = Math.max(0, part.energy_total_wh - c.meterStart);
       this.stops.onMeter(n, part);
+      const flowing = flowOf(part);
+      // Whether current flows decides between IEC C and B while Charging.
+      if (flowing !== undefined && flowing !== c.flowing) {
+        c.flowing = flowing;
+        part.iec_state = iecState(this.shown(n).status, flowing);
+      }
       await this.update(n, part);
     }
+  }
+
+  /**
+   * Connector 0 meters the whole charge point: its register never feeds a connector's energy
+   * counters (interleaved with connector 1's, every reading would look like a reset to Home
+   * Assistant). It is shown under `raw.charge_point_meter`; its temperature is the charger's.
+   */
+  private async onChargePointMeter(entries: MeterValue[]): Promise<void> {
+    for (const entry of entries) this.chargePointMeter = { ...this.chargePointMeter, ...normalizedFrom(samplesOf(entry)) };
+    const { temperature_c } = this.chargePointMeter;
+    await this.update(1, { raw: { charge_point_meter: this.chargePointMeter }, ...(temperature_c !== undefined ? { temperature_c } : {}) });
   }
 
   private ensure(n: number, force: boolean): void {
@@ -138,16 +174,21 @@ export class OcppDevice {
     this.handles.set(n, this.deps.hub.attach(`${this.deps.identity}_${n}`, { ...this.meta, owner: `ocpp:${this.deps.identity}#${n}`, name: `${this.deps.identity} connector ${n}` }, this.driverFor(n)));
   }
 
-  /** Connector 0 and 1 feed `<id>`; a whole-charger fault or unavailability on 0 wins over 1. */
-  private refreshStatus(n: number): Promise<void> {
+  /** What the hub device of connector n shows: connector 0 and 1 feed `<id>`, where a whole-charger fault or unavailability on 0 wins over 1. */
+  private shown(n: number): { status: string; errors: string[]; flowing: boolean | undefined } {
     if (n >= 2) {
       const c = this.connectors.get(n);
-      return this.update(n, statusFields(c.status ?? "", c.errors, this.stops.holding(n)));
+      return { status: c.status ?? "", errors: c.errors, flowing: c.flowing };
     }
     const c0 = this.connectors.peek(0);
     const c1 = this.connectors.peek(1);
-    const s = c0?.status && (WHOLE_CHARGER.has(c0.status) || !c1?.status) ? c0.status : (c1?.status ?? "");
-    return this.update(1, statusFields(s, [...(c0?.errors ?? []), ...(c1?.errors ?? [])], this.stops.holding(1)));
+    const status = c0?.status && (WHOLE_CHARGER.has(c0.status) || !c1?.status) ? c0.status : (c1?.status ?? "");
+    return { status, errors: [...(c0?.errors ?? []), ...(c1?.errors ?? [])], flowing: c1?.flowing };
+  }
+
+  private refreshStatus(n: number): Promise<void> {
+    const { status, errors, flowing } = this.shown(n);
+    return this.update(n, statusFields(status, errors, this.stops.holding(n >= 2 ? n : 1), flowing));
   }
 
   private update(n: number, part: Partial<NormalizedState>): Promise<void> {

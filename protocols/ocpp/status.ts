@@ -54,8 +54,8 @@ export const WHOLE_CHARGER = new Set(["Faulted", "Unavailable"]);
  * `enabled` says what the charger does, not what was asked: false when the connector (or the whole
  * charger) is Unavailable, or when a disable's energy stop is confirmed and still holds.
  */
-export function statusFields(s: string, errors: string[], stopHolds: boolean): Partial<NormalizedState> {
-  const out: Partial<NormalizedState> = { status: mapStatus(s), errors };
+export function statusFields(s: string, errors: string[], stopHolds: boolean, flowing: boolean | undefined): Partial<NormalizedState> {
+  const out: Partial<NormalizedState> = { status: mapStatus(s), errors, iec_state: iecState(s, flowing) };
   if (s === "Unavailable" || stopHolds) out.enabled = false;
   else if (s !== "Faulted" && s !== "") out.enabled = true;
   // As ocpp2mqtt (C2): no flow outside Charging, so stale power readings do not linger.
