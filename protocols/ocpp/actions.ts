@@ -52,16 +52,16 @@ function csAction<A extends CsAction>(name: A, summary: string, handler?: (req: 
 const clampProfiles: (action: string) => Prepare = (action) => (payload, ctx) => guardProfiles(action, payload, { guard: ctx.control.guard(ctx.connectorId), maxPowerW: ctx.maxPowerW });
 
 export const ocppActions: ActionTable<ActionContext> = {
-  RemoteStartTransaction: csAction("RemoteStartTransaction", "start a transaction (its charging profile is clamped like current_limit_a)", undefined, clampProfiles("RemoteStartTransaction")),
-  RemoteStopTransaction: csAction("RemoteStopTransaction", "stop a transaction by id"),
-  ChangeAvailability: csAction("ChangeAvailability", "make a connector (0: the charger) Operative or Inoperative, as sent"),
+  RemoteStartTransaction: csAction("RemoteStartTransaction", "start a transaction (switch rate limit; its charging profile is clamped like current_limit_a)", (req, ctx) => ctx.control.remoteStart(req), clampProfiles("RemoteStartTransaction")),
+  RemoteStopTransaction: csAction("RemoteStopTransaction", "stop a transaction by id (switch rate limit when the bridge sees it running)", (req, ctx) => ctx.control.remoteStop(req)),
+  ChangeAvailability: csAction("ChangeAvailability", "make a connector (0: the charger) Operative or Inoperative, as sent (switch rate limit; nothing sent when it already is)", (req, ctx) => ctx.control.changeAvailability(req)),
   ChangeConfiguration: csAction("ChangeConfiguration", "set a configuration key"),
   GetConfiguration: csAction("GetConfiguration", "read configuration keys (all without `key`)"),
   Reset: csAction("Reset", "reboot the charger (Soft or Hard)"),
   UnlockConnector: csAction("UnlockConnector", "unlock a connector"),
   TriggerMessage: csAction("TriggerMessage", "ask the charger to send a message now"),
-  SetChargingProfile: csAction("SetChargingProfile", "install a charging profile (limits clamped like current_limit_a)", undefined, clampProfiles("SetChargingProfile")),
-  ClearChargingProfile: csAction("ClearChargingProfile", "remove charging profiles"),
+  SetChargingProfile: csAction("SetChargingProfile", "install a charging profile (limits clamped like current_limit_a; the bridge's own ids refused)", (req, ctx) => ctx.control.setProfile(req), clampProfiles("SetChargingProfile")),
+  ClearChargingProfile: csAction("ClearChargingProfile", "remove charging profiles (refused when it would remove the bridge's own)", (req, ctx) => ctx.control.clearProfiles(req)),
   GetCompositeSchedule: csAction("GetCompositeSchedule", "read the schedule in force"),
   ClearCache: csAction("ClearCache", "clear the authorization cache"),
   DataTransfer: csAction("DataTransfer", "vendor-specific message"),

@@ -11,6 +11,7 @@ import { camelToSnake } from "./commands.ts";
 import type { OcppSection } from "./config.ts";
 import { CallError, CallTimeoutError, InvalidArgsError, NotConnectedError, UnknownActionError } from "./errors.ts";
 import { type CmdErrorBody, type CmdResponse, compatCommandSchema } from "./messages.ts";
+import { withoutCovered } from "./compat-filters.ts";
 import { compatPairs, samplesOf } from "./meter.ts";
 import type { CpEvent } from "./schemas.ts";
 import { nowUtc } from "./time.ts";
@@ -42,6 +43,8 @@ export class CompatLayer {
   private lastTransaction = new Map<string, number>();
   private lastTraffic = new Map<string, number>();
   private heartbeatOn = new Set<string>();
+  /** Retained state topics written per identity, to clear them when it is forgotten. */
+  private written = new Map<string, Set<string>>();
   private watchdog: ReturnType<typeof setInterval> | undefined;
   private root: string;
   private readonly out: WritableStreamDefaultWriter<Publish>;
@@ -82,9 +85,29 @@ export class CompatLayer {
   /** Resolves once MQTT has taken the last of them (the session's back-pressure). */
   private state(identity: string, pairs: [string, Value | undefined][]): Promise<void> {
     const base = this.baseFor(identity);
+    let topics = this.written.get(identity);
+    if (!topics) this.written.set(identity, (topics = new Set()));
     let last: Promise<void> = Promise.resolve();
-    for (const [k, v] of pairs) if (v !== undefined) last = this.write(`${base}/state/${k}`, text(v), true);
+    for (const [k, v] of pairs) {
+      if (v === undefined) continue;
+      topics.add(`${base}/state/${k}`);
+      last = this.write(`${base}/state/${k}`, text(v), true);
+    }
     return last;
+  }
+
+  /**
+   * The bridge forgot this charge point: its retained state topics are cleared (only where the base
+   * is its own; with compat_append_identity off all share one) and nothing of it is kept.
+   */
+  forget(identity: string): void {
+    const topics = this.written.get(identity);
+    this.written.delete(identity);
+    this.heartbeatOn.delete(identity);
+    this.lastTraffic.delete(identity);
+    this.lastTransaction.delete(identity);
+    if (!topics || !this.cfg.compat_append_identity) return;
+    for (const t of topics) void this.write(t, "", true);
   }
 
   private write(topic: string, payload: string, retain: boolean): Promise<void> {
@@ -278,24 +301,6 @@ function rank(k: string): number {
 function withoutKey(r: Record<string, unknown>, key: string): Record<string, unknown> {
   const { [key]: _drop, ...rest } = r;
   return rest;
-}
-
-/** Whether every topic matching filter `b` also matches filter `a`. */
-export function filterCovers(a: string, b: string): boolean {
-  const fa = a.split("/");
-  const fb = b.split("/");
-  for (let i = 0; i < fa.length; i++) {
-    if (fa[i] === "#") return true;
-    if (i >= fb.length || fb[i] === "#") return false;
-    if (fa[i] !== "+" && (fb[i] === "+" || fa[i] !== fb[i])) return false;
-  }
-  return fa.length === fb.length;
-}
-
-/** The filters minus duplicates and those another one already covers. */
-export function withoutCovered(filters: string[]): string[] {
-  const unique = [...new Set(filters)];
-  return unique.filter((f, i) => !unique.some((g, j) => j !== i && filterCovers(g, f) && (!filterCovers(f, g) || j < i)));
 }
 
 function withId(doc: CmdResponse, id: string | number | undefined): CmdResponse {

@@ -15,6 +15,7 @@ import { type Accepted, makeDecider } from "./door.ts";
 import { IdentityBook } from "./identity.ts";
 import { OcppStateStore } from "./persist.ts";
 import { makePolicy } from "./policy.ts";
+import { Roster } from "./roster.ts";
 import { OcppSession, type SessionEvent } from "./session.ts";
 
 export interface OcppListener extends Running {
@@ -32,7 +33,7 @@ export async function startOcpp(ctx: BridgeContext, cfg: OcppSection): Promise<O
   const running = new Set<Promise<void>>();
   const devices = new Map<string, OcppDevice>();
   const enabled = (id: string) => store.chargingEnabled(id) ?? cfg.charging_enabled_default;
-  const configured = new Set([...Object.keys(cfg.chargers), ...cfg.allowed, ...cfg.expected_charge_points]);
+  const roster = new Roster(cfg, store, sessions);
 
   // Devices are the charge points we remember; one is made on a session's first valid CALL, so a
   // socket that connects and says nothing leaves no device behind.
@@ -59,14 +60,28 @@ export async function startOcpp(ctx: BridgeContext, cfg: OcppSection): Promise<O
     ? new CompatLayer(ctx.mqtt, cfg, {
         liveIdentities: () => [...sessions.keys()],
         // A configured charge point can be switched before it first connects.
-        target: (id) => devices.get(id) ?? (configured.has(id) ? deviceFor(id) : undefined),
+        target: (id) => devices.get(id) ?? (roster.isConfigured(id) ? deviceFor(id) : undefined),
         chargingEnabled: enabled,
       }, log)
     : undefined;
   compat?.start();
 
-  const book = new IdentityBook(cfg, { live: sessions, remembered: devices });
+  const book = new IdentityBook(cfg, { live: sessions, remembered: roster.remembered });
   for (const ids of book.configuredCollisions()) log.warn("configured identities share one MQTT topic segment; each will be refused while another is connected", { chargers: ids });
+
+  /** Clears every trace of a charge point: hub entries (retained state, discovery), compat topics, device. */
+  const forget = (identity: string, why: string) => {
+    const d = devices.get(identity);
+    devices.delete(identity);
+    compat?.forget(identity);
+    for (const id of d?.hubIds() ?? []) void ctx.hub.remove(id);
+    if (d) log.info("charge point forgotten", { charger: identity, reason: why });
+  };
+  const sweep = () => {
+    for (const id of roster.sweep()) forget(id, `gone for more than forget_after_s (${cfg.forget_after_s} s)`);
+  };
+  const sweeper = cfg.forget_after_s > 0 ? setInterval(sweep, Math.min(60_000, Math.max(50, (cfg.forget_after_s * 1000) / 4))) : undefined;
+  const decide = makeDecider(cfg, log, book);
 
   // Failures are logged, never fatal: the charger works without them.
   const applyBootConfiguration = (s: OcppSession) => {
@@ -91,8 +106,11 @@ export async function startOcpp(ctx: BridgeContext, cfg: OcppSection): Promise<O
         }
         await compat?.onEvent(id, ev.event);
         await deviceFor(id).onEvent(ev.event);
-        // After the BootNotification reply has gone out: a charger is not "accepted" before it.
-        if (ev.event.action === "BootNotification") applyBootConfiguration(session);
+        if (ev.event.action === "BootNotification") {
+          roster.booted(id);
+          // After the BootNotification reply has gone out: a charger is not "accepted" before it.
+          applyBootConfiguration(session);
+        }
         return;
       }
       slog.info("charge point disconnected", { reason: ev.reason });
@@ -103,6 +121,8 @@ export async function startOcpp(ctx: BridgeContext, cfg: OcppSection): Promise<O
           devices.get(id)?.detach();
           await compat?.onDisconnected(id, ev.reason);
         }
+        // A made-up identity must not keep a place among max_charge_points, nor topics.
+        if (roster.left(id)) forget(id, "it left without a BootNotification");
       } else if (ev.reason === "session_cancelled" && sessions.has(id) && devices.has(id)) {
         // Only while the successor is live: after it has gone, its own reason is the true one.
         await compat?.onReplaced(id);
@@ -171,7 +191,11 @@ export async function startOcpp(ctx: BridgeContext, cfg: OcppSection): Promise<O
     pingIntervalMs: cfg.ping_interval_s * 1000,
     maxMissedPongs: cfg.ping_misses,
     maxPayload: cfg.max_message_bytes * 4,
-    decide: makeDecider(cfg, log, book),
+    // Forgetting first, so the count max_charge_points is held to is exact.
+    decide: (req) => {
+      sweep();
+      return decide(req);
+    },
     log,
     onConnection,
   });
@@ -183,6 +207,9 @@ export async function startOcpp(ctx: BridgeContext, cfg: OcppSection): Promise<O
     sessions: () => sessions,
     device: (identity) => devices.get(identity),
     stop: async () => {
+      if (sweeper) clearInterval(sweeper);
+      roster.stopping();
+      store.flush();
       compat?.stop();
       await server.close();
       await Promise.race([Promise.all([...running]), new Promise((r) => setTimeout(r, 3000))]);

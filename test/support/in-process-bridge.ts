@@ -22,9 +22,14 @@ export async function startInProcess(
   plugin: ProtocolPlugin,
   brokerUrl: string,
   section: Record<string, unknown>,
-  opts: { base?: string; republish_s?: number; logLevel?: LogLevel; stateDir?: string } = {},
+  opts: { base?: string; republish_s?: number; logLevel?: LogLevel; stateDir?: string; logLines?: string[] } = {},
 ): Promise<InProcessBridge> {
-  const log = createLogger({ level: opts.logLevel ?? (process.env.TEST_LOG as LogLevel | undefined) ?? "silent", json: false });
+  const lines = opts.logLines;
+  const log = createLogger({
+    level: opts.logLevel ?? (process.env.TEST_LOG as LogLevel | undefined) ?? (lines ? "info" : "silent"),
+    json: false,
+    ...(lines ? { write: (l: string) => void lines.push(l) } : {}),
+  });
   const base = opts.base ?? `t${Math.random().toString(16).slice(2, 8)}`;
   const mqtt = new MqttLink(
     {

@@ -7,7 +7,7 @@ import { ChargeGuard } from "../../../lib/guard.ts";
 import { silentLogger } from "../../../lib/log.ts";
 import { makeAnswers } from "../../../protocols/ocpp/answers.ts";
 import { decodeFrame, encodeFrame } from "../../../protocols/ocpp/codec.ts";
-import { filterCovers, withoutCovered } from "../../../protocols/ocpp/compat.ts";
+import { filterCovers, withoutCovered } from "../../../protocols/ocpp/compat-filters.ts";
 import { ocppSectionSchema } from "../../../protocols/ocpp/config.ts";
 import { makeDecider } from "../../../protocols/ocpp/door.ts";
 import { IdentityBook, identityProblem } from "../../../protocols/ocpp/identity.ts";

@@ -10,7 +10,7 @@ export interface OcppBridge extends InProcessBridge {
 }
 
 /** The OCPP plugin on a free loopback port against a real broker. */
-export async function startOcpp(brokerUrl: string, section: Record<string, unknown> = {}, opts: { base?: string } = {}): Promise<OcppBridge> {
+export async function startOcpp(brokerUrl: string, section: Record<string, unknown> = {}, opts: { base?: string; logLines?: string[]; stateDir?: string } = {}): Promise<OcppBridge> {
   const b = await startInProcess(ocppPlugin, brokerUrl, { listen: "127.0.0.1:0", ...section }, opts);
   const central = b.running as OcppListener;
   const scheme = central.secure ? "wss" : "ws";
