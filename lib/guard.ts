@@ -62,11 +62,12 @@ export class ChargeGuard {
    * Before switching energy on (`to` true) or off. `isOn` is what the charger does now (undefined:
    * unknown). A switch to the state it is already in is redundant: send nothing, the interval is
    * not reset. Otherwise the interval is claimed at once (so commands arriving together cannot all
-   * see a free slot) or a refusal is thrown.
+   * see a free slot) or a refusal is thrown. `stopAlwaysAllowed` overrides the guard's setting for
+   * this one switch (e.g. stopping the offer vs opening a contactor under load).
    */
-  switching(to: boolean, isOn: boolean | undefined, what: string): SwitchDecision {
+  switching(to: boolean, isOn: boolean | undefined, what: string, opts: { stopAlwaysAllowed?: boolean } = {}): SwitchDecision {
     if (isOn === to) return { redundant: true };
-    if (!(to === false && this.limits.stopAlwaysAllowed)) {
+    if (!(to === false && (opts.stopAlwaysAllowed ?? this.limits.stopAlwaysAllowed))) {
       const refusal = this.limiter.refusal(what);
       if (refusal) throw new CommandError(refusal);
     }

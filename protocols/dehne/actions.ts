@@ -22,11 +22,16 @@ async function send(ctx: ActionContext, req: ServerRequest): Promise<unknown> {
 export const dehneActions: ActionTable<ActionContext> = {
   ping: action("ping the charger", noArgs, (_a, ctx) => send(ctx, { type: "ping" })),
   collect_data: action("read the data frame now", noArgs, (_a, ctx) => send(ctx, { type: "collect" })),
-  set_pwm_percent: action("set the pilot duty cycle (100 = no charging)", z.object({ pwm_percent: pwmPercent }).strict(), (a, ctx) => send(ctx, { type: "set_pwm", percent: a.pwm_percent })),
-  set_contactor_state: action("close or open the contactor (rate-limited)", z.object({ contactor_state: contactorState }).strict(), async (a, ctx) => {
-    await ctx.control.compatContactor(a.contactor_state, ctx.session);
-    return { contactor_state: a.contactor_state };
-  }),
+  set_pwm_percent: action(
+    "set the pilot duty cycle (100 = no charging); the current it offers is clamped like current_limit_a and switching is rate-limited",
+    z.object({ pwm_percent: pwmPercent }).strict(),
+    (a, ctx) => ctx.control.rawPwm(a.pwm_percent, ctx.session),
+  ),
+  set_contactor_state: action(
+    "close or open the contactor (rate-limited; nothing is sent when it is already so)",
+    z.object({ contactor_state: contactorState }).strict(),
+    (a, ctx) => ctx.control.rawContactor(a.contactor_state, ctx.session),
+  ),
   firmware: action("upload a firmware image (base64, CRC-32 checked first)", firmwareSchema.strict(), async (a, ctx) => {
     const image = decodeBase64(a.firmware_data_base64);
     if (!firmwareCrcMatches(image, a.firmware_crc32)) {

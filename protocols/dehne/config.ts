@@ -24,6 +24,11 @@ export const dehneConfigSchema = z
     max_current_a: z.number().min(6).max(80, "the duty-cycle mapping ends at 80 A").default(32),
     contactor_min_interval_s: z.number().min(0).default(30),
     stop_delay_s: z.number().min(0).default(15),
+    // Every handshake with a new serial would otherwise create a permanent device (and its topics).
+    max_chargers: z.number().int().min(1).default(2000),
+    allowed_serials: z.array(z.string().regex(/^[0-9A-F]{32}$/, "a serial of 32 upper-case hex digits")).default([]),
+    /** A charger offline this long is forgotten, its retained topics and discovery cleared (0 = never). */
+    forget_after_s: z.number().min(0).default(7 * 24 * 3600),
     names: z
       .record(z.string().regex(/^[0-9A-F]{32}$/, "key must be a serial of 32 upper-case hex digits"), z.string().min(1))
       .default({}),

@@ -1,10 +1,11 @@
 // Normalized control of one Dehne charger: `enabled` and `current_limit_a` become PWM and contactor
 // commands, with clamping and switch rate limiting. Survives reconnects (keyed by serial).
 import { CommandError } from "../../lib/errors.ts";
+import { ChargeGuard } from "../../lib/guard.ts";
 import type { SetCommand } from "../../lib/normalized.ts";
-import { SwitchLimiter } from "../../lib/rate-limit.ts";
+import type { SwitchLimiter } from "../../lib/rate-limit.ts";
 import type { DehneSession } from "./session.ts";
-import { ampsToPwm, carWantsCharge, PWM_OFF } from "./normalize.ts";
+import { ampsToPwm, carWantsCharge, PWM_OFF, pwmToAmps } from "./normalize.ts";
 import type { DataResponse } from "./wire.ts";
 
 export interface ControlLimits {
@@ -45,11 +46,16 @@ export class DehneControl {
    */
   private stopDeadline = 0;
   private cancelDeadline: () => void = () => {};
+  /** Every command path (/set, /request, to_dehneEVSE) is checked by this one guard. */
+  readonly guard: ChargeGuard;
   readonly limiter: SwitchLimiter;
 
   constructor(private limits: ControlLimits, private now: () => number = Date.now, private schedule: Schedule = realSchedule) {
     this.limitA = limits.maxA;
-    this.limiter = new SwitchLimiter(limits.switchIntervalMs, now);
+    // Contactor switches are limited both ways (mechanical wear); withdrawing the offer is always
+    // honoured (rawPwm), and still recorded so the next start waits its turn.
+    this.guard = new ChargeGuard({ minA: limits.minA, maxA: limits.maxA, switchIntervalMs: limits.switchIntervalMs, now });
+    this.limiter = this.guard.limiter;
   }
 
   private get enabledNow(): boolean {
@@ -59,14 +65,9 @@ export class DehneControl {
   async set(cmd: SetCommand, session: ControlSession): Promise<SetResult> {
     let clampedFrom: number | undefined;
     if (cmd.current_limit_a !== undefined) {
-      // Above the maximum is clamped (the safe direction); below the minimum would mean raising
-      // what was asked, so it is refused.
-      if (cmd.current_limit_a < this.limits.minA) {
-        throw new CommandError(`current_limit_a ${cmd.current_limit_a} A is below the minimum ${this.limits.minA} A; use "enabled": false to stop charging`);
-      }
-      const a = Math.min(this.limits.maxA, cmd.current_limit_a);
-      if (a !== cmd.current_limit_a) clampedFrom = cmd.current_limit_a;
-      this.limitA = a;
+      const d = this.guard.current(cmd.current_limit_a);
+      clampedFrom = d.clamped_from;
+      this.limitA = d.amps;
     }
     const wantEnabled = cmd.enabled ?? this.enabledNow;
     if (wantEnabled && !this.enabledNow) {
@@ -107,16 +108,48 @@ export class DehneControl {
     this.cancelDeadline();
   }
 
-  /** A direct contactor command from the compatible layout: rate-limited when it would change the state. */
-  async compatContactor(on: boolean, session: ControlSession): Promise<void> {
-    if (this.last?.contactor_state !== on) {
-      const refusal = this.limiter.refusal(`request_set_contactor_state ${on}`);
-      if (refusal) throw new CommandError(refusal);
-      this.limiter.record();
+  /**
+   * A direct contactor command (`set_contactor_state`, `request_set_contactor_state`): rate-limited
+   * when it would change the state; nothing is sent when the contactor is already so.
+   */
+  async rawContactor(on: boolean, session: ControlSession): Promise<{ contactor_state: boolean; unchanged?: true }> {
+    const d = this.guard.switching(on, this.last?.contactor_state, `set_contactor_state ${on}`);
+    if (d.redundant) return { contactor_state: on, unchanged: true };
+    try {
+      await session.request({ type: "set_contactor", on });
+    } catch (err) {
+      d.undo();
+      throw err;
     }
-    await session.request({ type: "set_contactor", on });
     // Until the next poll, what we commanded is the best knowledge of the contactor.
     if (this.last) this.last.contactor_state = on;
+    return { contactor_state: on };
+  }
+
+  /**
+   * A direct duty-cycle command (`set_pwm_percent`, `request_set_pwm_percent`): the current it
+   * offers passes the same clamp as current_limit_a (lowered to the maximum, refused below the
+   * minimum), and offering current after none is a switch, rate-limited like any other.
+   */
+  async rawPwm(percent: number, session: ControlSession): Promise<{ pwm_percent: number; clamped_from?: number }> {
+    // Energy flows only through a closed contactor: with it open, an offer switches nothing.
+    const closed = this.last?.contactor_state;
+    const flowing = this.last && closed !== undefined ? closed && this.last.pwm_percent < PWM_OFF : undefined;
+    if (percent >= PWM_OFF) {
+      const d = this.guard.switching(false, closed === false ? false : flowing, `set_pwm_percent ${percent}`, { stopAlwaysAllowed: true });
+      if (!d.redundant || this.last?.pwm_percent !== percent) await session.request({ type: "set_pwm", percent });
+      return { pwm_percent: percent };
+    }
+    const c = this.guard.current(pwmToAmps(percent), `pwm_percent ${percent} (${pwmToAmps(percent)} A)`);
+    const pwm = c.clamped_from !== undefined ? ampsToPwm(c.amps) : percent;
+    const d = closed === false ? ({ redundant: true } as const) : this.guard.switching(true, flowing, `set_pwm_percent ${percent}`);
+    try {
+      await session.request({ type: "set_pwm", percent: pwm });
+    } catch (err) {
+      if (!d.redundant) d.undo();
+      throw err;
+    }
+    return pwm === percent ? { pwm_percent: pwm } : { pwm_percent: pwm, clamped_from: percent };
   }
 
   /** Runs after every data frame: brings the contactor in line with the intent. */

@@ -28,6 +28,8 @@ export class DehneDevice implements ChargerDriver {
   readonly clientId: string;
   private session: DehneSession | undefined;
   private handle: ChargerHandle | undefined;
+  /** When a frame last came (ms since the epoch), for forgetting chargers gone for good. */
+  lastSeenAt = Date.now();
   private readonly log: Logger;
 
   constructor(readonly serial: string, private env: DeviceEnv) {
@@ -80,6 +82,7 @@ export class DehneDevice implements ChargerDriver {
   /** Resolves once MQTT has the result, so a slow broker slows this charger's socket. */
   async onMessage(session: DehneSession, m: ChargerMessage): Promise<void> {
     if (session !== this.session || !this.handle) return;
+    this.lastSeenAt = Date.now();
     this.handle.seen();
     const compat = this.env.compat?.publish(compatFromCharger(this.clientId, m));
     if (m.type === "data") {
@@ -94,6 +97,7 @@ export class DehneDevice implements ChargerDriver {
     this.log.info("charger disconnected", { reason });
     if (session !== this.session) return;
     this.session = undefined;
+    this.lastSeenAt = Date.now();
     this.handle?.detach();
     this.handle = undefined;
     void this.env.compat?.publish({ message_type: "disconnected", client_id: this.clientId });

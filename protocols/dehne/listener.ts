@@ -1,6 +1,7 @@
 // Chargers connect in over TCP: one session per connection, one device per serial. Each session's
 // events are piped into a sink that feeds its device, which writes the hub and the compatible
 // layout; back-pressure from MQTT reaches the socket through that pipe.
+import { BurstLog } from "../../lib/burst-log.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { formatHostPort, framed, type Link, parseHostPort } from "../../lib/link.ts";
 import type { BridgeContext, Running } from "../../lib/protocol.ts";
@@ -25,14 +26,32 @@ export async function startDehne(ctx: BridgeContext, cfg: DehneConfig): Promise<
   const compat = cfg.compatible
     ? new DehneCompat(ctx.mqtt, cfg, log, (id) => [...devices.values()].find((d) => d.clientId === id && d.live))
     : undefined;
-  const deviceFor = (serial: string): DehneDevice => {
+  const allowed = new Set(cfg.allowed_serials);
+  const refusals = new BurstLog(log, "dehne charger refused");
+  /** The device for a serial, or why a connection with it is refused (allow-list, device cap). */
+  const deviceFor = (serial: string): DehneDevice | string => {
     let d = devices.get(serial);
-    if (!d) {
-      d = new DehneDevice(serial, { cfg, hub: ctx.hub, compat, log });
-      devices.set(serial, d);
-    }
+    if (d) return d;
+    if (allowed.size > 0 && !allowed.has(serial)) return "serial not in allowed_serials";
+    if (devices.size >= cfg.max_chargers) return `max_chargers (${cfg.max_chargers}) reached`;
+    d = new DehneDevice(serial, { cfg, hub: ctx.hub, compat, log });
+    devices.set(serial, d);
     return d;
   };
+  // Chargers gone for longer than forget_after_s: device, retained topics and discovery go.
+  const forgetMs = cfg.forget_after_s * 1000;
+  const sweeper = forgetMs > 0
+    ? setInterval(() => {
+        const now = Date.now();
+        for (const [serial, d] of devices) {
+          if (d.live || now - d.lastSeenAt < forgetMs) continue;
+          devices.delete(serial);
+          d.control.dispose();
+          log.info("dehne charger forgotten after being offline", { charger: d.clientId, offline_s: Math.round((now - d.lastSeenAt) / 1000) });
+          void ctx.hub.remove(serial);
+        }
+      }, Math.min(forgetMs, 3_600_000))
+    : undefined;
 
   /** Where one session's events go, in order. */
   const sink = (session: DehneSession) => {
@@ -41,10 +60,17 @@ export async function startDehne(ctx: BridgeContext, cfg: DehneConfig): Promise<
     return new WritableStream<SessionEvent>({
       write: async (ev) => {
         switch (ev.kind) {
-          case "handshake":
-            device = deviceFor(ev.handshake.serial);
-            slog = slog.child({ charger: device.clientId });
-            return device.attach(session, ev.handshake);
+          case "handshake": {
+            const d = deviceFor(ev.handshake.serial);
+            if (typeof d === "string") {
+              refusals.note({ serial: ev.handshake.serial, remote: session.remote, reason: d });
+              session.close(`refused: ${d}`);
+              return;
+            }
+            device = d;
+            slog = slog.child({ charger: d.clientId });
+            return d.attach(session, ev.handshake);
+          }
           case "message":
             return device?.onMessage(session, ev.message);
           case "bad":
@@ -54,7 +80,7 @@ export async function startDehne(ctx: BridgeContext, cfg: DehneConfig): Promise<
           case "closed":
             sessions.delete(session);
             if (device) device.detach(session, ev.reason);
-            else slog.info("connection closed before the handshake", { reason: ev.reason });
+            else if (!session.handshake) slog.info("connection closed before the handshake", { reason: ev.reason });
         }
       },
     });
@@ -90,6 +116,8 @@ export async function startDehne(ctx: BridgeContext, cfg: DehneConfig): Promise<
     },
     device: (serial) => devices.get(serial),
     stop: async () => {
+      if (sweeper) clearInterval(sweeper);
+      refusals.dispose();
       for (const d of devices.values()) d.control.dispose();
       for (const s of sessions) s.close("bridge shutting down");
       await server.close();

@@ -70,7 +70,8 @@ export function dehneScenario(launcher: Launcher): void {
       expect(b.handshake).toEqual({ firmware_version: 2 });
       await probe.wait(`${base}/${A}/availability`, (m) => m.text === "online");
       await probe.wait(`${base}/${B}/availability`, (m) => m.text === "online");
-      const disc = await probe.waitJson<Json>(`homeassistant/switch/evse2mqtt_${A}/enabled/config`);
+      // Discovery ids carry the base topic, so two bridges never share a Home Assistant device.
+      const disc = await probe.waitJson<Json>(`homeassistant/switch/${base}_${A}/enabled/config`);
       expect(disc.command_topic).toBe(`${base}/${A}/set`);
     });
 
@@ -280,7 +281,8 @@ export function dehneScenario(launcher: Launcher): void {
       const t0 = probe.mark();
       const image = new TextEncoder().encode("firmware image v3".repeat(100));
       await probe.publish(sub, { message_type: "request_firmware", client_id: B_NAME, firmware: { firmware_data_base64: Buffer.from(image).toString("base64"), firmware_crc32: crc32(image) } });
-      const b = await compat((m) => m.message_type === "new_connection" && m.client_id === B_NAME, t0);
+      // A reconnect left over from the previous test may still announce the old firmware: wait for the new one.
+      const b = await compat((m) => m.message_type === "new_connection" && m.client_id === B_NAME && (m.handshake as Json | undefined)?.firmware_version !== 2, t0);
       expect(b.handshake).toEqual({ firmware_version: 3 });
       const after = probe.mark();
       const d = await compat((m) => m.message_type === "response_collect_data" && m.client_id === B_NAME, after);

@@ -1,0 +1,65 @@
+// Spec openevse.md §12, transcribed table by table. Each frame is the text before CR.
+
+/** §12.1: text before checksum, XOR frame, additive frame. */
+export const COMMANDS: readonly (readonly [string, string, string])[] = [
+  ["$GS", "$GS^30", "$GS*BE"],
+  ["$GV", "$GV^35", "$GV*C1"],
+  ["$GE", "$GE^26", "$GE*B0"],
+  ["$GC", "$GC^20", "$GC*AE"],
+  ["$GG", "$GG^24", "$GG*B2"],
+  ["$GP", "$GP^33", "$GP*BB"],
+  ["$GU", "$GU^36", "$GU*C0"],
+  ["$GF", "$GF^25", "$GF*B1"],
+  ["$G0", "$G0^53", "$G0*9B"],
+  ["$GI", "$GI^2A", "$GI*B4"],
+  ["$FE", "$FE^27", "$FE*AF"],
+  ["$FS", "$FS^31", "$FS*BD"],
+  ["$FD", "$FD^26", "$FD*AE"],
+  ["$FR", "$FR^30", "$FR*BC"],
+  ["$SC 24", "$SC 24^12", "$SC 24*40"],
+  ["$SC 24 V", "$SC 24 V^64", "$SC 24 V*B6"],
+  ["$SC 16 V", "$SC 16 V^65", "$SC 16 V*B7"],
+  ["$SC 32 M", "$SC 32 M^78", "$SC 32 M*AC"],
+  ["$SL 2", "$SL 2^29", "$SL 2*15"],
+  ["$ST 0 0 0 0", "$ST 0 0 0 0^23", "$ST 0 0 0 0*0B"],
+  ["$SY", "$SY^2E", "$SY*D0"],
+  ["$SY 5 6", "$SY 5 6^2D", "$SY 5 6*7B"],
+  ["$SY 165", "$SY 165^3C", "$SY 165*8C"],
+  ["$SV 230000", "$SV 230000^00", "$SV 230000*12"],
+  ["$GS :2A", "$GS :2A^59", "$GS :2A*8B"],
+  ["$SC 16 V :07", "$SC 16 V :07^78", "$SC 16 V :07*78"],
+  ["$FP 0 0 Hello World", "$FP 0 0 Hello World^32", "$FP 0 0 Hello World*96"],
+];
+
+/** §12.2: controller → host, always XOR. */
+export const REPLIES = {
+  ok: "$OK^20",
+  nk: "$NK^21",
+  sc24: "$OK 24^06",
+  scClamped: "$NK 32^00",
+  sc24Seq: "$OK 24 :2A^6F",
+  gsReady: "$OK 01 0 01 0200^12",
+  gsReadySeq: "$OK 01 0 01 0200 :07^0F",
+  gsCharging: "$OK 03 3725 03 0140^26",
+  gsSleeping: "$OK fe 120 02 0100^13",
+  ge: "$OK 32 0201^22",
+  gc: "$OK 6 32 16 32^11",
+  gcEmulator: "$OK 6 80 32 32^1E",
+  gg: "$OK 15400 230000^11",
+  gp: "$OK 250 -2560 -2560^37",
+  gv: "$OK 8.2.3 5.2.1^2F",
+  gvEmulator: "$OK 8.2.1 5.0.1^2F",
+  gvReal: "$OK D7.1.2 5.1.3^67",
+  gvSeed: "$OK D4.10.4.EU 4.0.1^6E",
+  sy: "$OK 5 6 0^33",
+} as const;
+
+export const NOTIFICATIONS = {
+  atCharging: "$AT 03 03 32 0140^35",
+  atSleeping: "$AT fe 02 16 0100^36",
+  atConnected: "$AT 02 02 16 0100^37",
+  ab: "$AB 00 8.2.3^1E",
+  abEmulator: "$AB 00 8.2.1^1C",
+  an: "$AN 0^3B",
+  wf: "$WF 02^17",
+} as const;
