@@ -4,8 +4,8 @@
 import { timingSafeEqual } from "node:crypto";
 import type { Logger } from "../../lib/log.ts";
 import type { UpgradeDecision, UpgradeRequest } from "../../lib/websocket.ts";
+import { BurstLog } from "../../lib/burst-log.ts";
 import { AuthLimiter } from "./auth-limit.ts";
-import { Burst } from "./burst.ts";
 import type { OcppSection } from "./config.ts";
 import { type IdentityBook, identityProblem } from "./identity.ts";
 
@@ -70,27 +70,38 @@ function prefixMatches(path: string, prefix: string): boolean {
   return path === p || path.startsWith(p.endsWith("/") ? p : p + "/") || path.startsWith(p + "?");
 }
 
+/** Refusals logged once per burst, per HTTP status (a flood of one kind must not hide another). */
+export class RefusalLog {
+  private readonly byStatus = new Map<number, BurstLog>();
+
+  constructor(private readonly log: Logger, private readonly now?: () => number) {}
+
+  note(status: number, fields: Record<string, unknown>): void {
+    let b = this.byStatus.get(status);
+    if (!b) this.byStatus.set(status, (b = new BurstLog(this.log, `ocpp connection refused (HTTP ${status})`, 60_000, this.now)));
+    b.note({ status, ...fields });
+  }
+
+  dispose(): void {
+    for (const b of this.byStatus.values()) b.dispose();
+  }
+}
+
 export interface DoorOptions {
   /** Failed logins per source address (one per listener). */
   auth?: AuthLimiter;
-  /** For tests: the clock of the burst logs. */
+  refusals?: RefusalLog;
+  /** For tests: the clock of the limits and burst logs. */
   now?: () => number;
 }
 
 export function makeDecider(cfg: OcppSection, log: Logger, book: IdentityBook, opts: DoorOptions = {}): (req: UpgradeRequest) => UpgradeDecision<Accepted> {
   const allowed = new Set(cfg.allowed);
   const auth = opts.auth ?? new AuthLimiter(opts.now);
-  const bursts = new Map<number, Burst>();
-  const logRefusal = (status: number, fields: Record<string, unknown>) => {
-    let b = bursts.get(status);
-    if (!b) bursts.set(status, (b = new Burst(60_000, opts.now)));
-    const held = b.hit();
-    if (held === undefined) return;
-    log.warn("ocpp connection refused", { status, ...fields, ...(held > 0 ? { more_refused_since_last_line: held } : {}) });
-  };
+  const refusals = opts.refusals ?? new RefusalLog(log, opts.now);
   return (req) => {
     const refuse = (status: number, reason: string, fields: Record<string, unknown> = {}, headers: Record<string, string> = {}): UpgradeDecision<Accepted> => {
-      logRefusal(status, { reason, remote: req.remoteAddress, path: req.path.slice(0, 200), ...fields });
+      refusals.note(status, { reason, remote: req.remoteAddress, path: req.path.slice(0, 200), ...fields });
       return Object.keys(headers).length > 0 ? { accept: false, status, reason, headers } : { accept: false, status, reason };
     };
     if (!prefixMatches(req.path, cfg.path_prefix)) return refuse(404, `path must start with ${cfg.path_prefix}`);

@@ -11,7 +11,7 @@ import { ocppCodec } from "./codec.ts";
 import { CompatLayer } from "./compat.ts";
 import type { OcppSection } from "./config.ts";
 import { OcppDevice } from "./device.ts";
-import { type Accepted, makeDecider } from "./door.ts";
+import { type Accepted, makeDecider, RefusalLog } from "./door.ts";
 import { IdentityBook } from "./identity.ts";
 import { OcppStateStore } from "./persist.ts";
 import { makePolicy } from "./policy.ts";
@@ -81,7 +81,8 @@ export async function startOcpp(ctx: BridgeContext, cfg: OcppSection): Promise<O
     for (const id of roster.sweep()) forget(id, `gone for more than forget_after_s (${cfg.forget_after_s} s)`);
   };
   const sweeper = cfg.forget_after_s > 0 ? setInterval(sweep, Math.min(60_000, Math.max(50, (cfg.forget_after_s * 1000) / 4))) : undefined;
-  const decide = makeDecider(cfg, log, book);
+  const refusals = new RefusalLog(log);
+  const decide = makeDecider(cfg, log, book, { refusals });
 
   // Failures are logged, never fatal: the charger works without them.
   const applyBootConfiguration = (s: OcppSession) => {
@@ -208,6 +209,7 @@ export async function startOcpp(ctx: BridgeContext, cfg: OcppSection): Promise<O
     device: (identity) => devices.get(identity),
     stop: async () => {
       if (sweeper) clearInterval(sweeper);
+      refusals.dispose();
       roster.stopping();
       store.flush();
       compat?.stop();

@@ -4,28 +4,34 @@ import { describe, expect, test } from "bun:test";
 import { createLogger } from "../../../lib/log.ts";
 import { AUTH_MAX_FAILURES, AUTH_WINDOW_MS, AuthLimiter } from "../../../protocols/ocpp/auth-limit.ts";
 import { ocppSectionSchema } from "../../../protocols/ocpp/config.ts";
-import { makeDecider } from "../../../protocols/ocpp/door.ts";
+import { makeDecider, RefusalLog } from "../../../protocols/ocpp/door.ts";
 import { IdentityBook, identityProblem, RESERVED_IDENTITIES } from "../../../protocols/ocpp/identity.ts";
 import { Roster } from "../../../protocols/ocpp/roster.ts";
 
 const req = (path: string, remoteAddress = "10.0.0.9", headers = new Headers()) => ({ path, query: new URLSearchParams(), headers, remoteAddress, offered: ["ocpp1.6"] });
 
 function capture() {
-  const lines: { msg: string; status?: number; more_refused_since_last_line?: number }[] = [];
+  const lines: { msg: string; status?: number }[] = [];
   return { lines, log: createLogger({ level: "debug", json: true, write: (l) => void lines.push(JSON.parse(l)) }) };
 }
 
 describe("refusals", () => {
-  test("1000 new identities refused for capacity within a minute are one log line; the next burst says how many were held back", () => {
+  test("1000 new identities refused for capacity within a minute are one log line; a later burst gets its own", () => {
     let now = 1_000_000;
     const cfg = ocppSectionSchema.parse({ max_charge_points: 1 });
     const { lines, log } = capture();
-    const decide = makeDecider(cfg, log, new IdentityBook(cfg, { live: new Map([["REAL", {}]]), remembered: new Map() }), { now: () => now });
-    for (let i = 0; i < 1000; i++) expect(decide(req(`/FAKE${i}`))).toMatchObject({ accept: false, status: 503 });
-    expect(lines.filter((l) => l.status === 503)).toHaveLength(1);
-    now += 61_000;
-    expect(decide(req("/LATER"))).toMatchObject({ accept: false, status: 503 });
-    expect(lines.filter((l) => l.status === 503).map((l) => l.more_refused_since_last_line)).toEqual([undefined, 999]);
+    const refusals = new RefusalLog(log, () => now);
+    const decide = makeDecider(cfg, log, new IdentityBook(cfg, { live: new Map([["REAL", {}]]), remembered: new Map() }), { now: () => now, refusals });
+    try {
+      for (let i = 0; i < 1000; i++) expect(decide(req(`/FAKE${i}`))).toMatchObject({ accept: false, status: 503 });
+      expect(decide(req("/CP%201"))).toMatchObject({ accept: false, status: 400 });
+      expect(lines.map((l) => l.status)).toEqual([503, 400]);
+      now += 61_000;
+      expect(decide(req("/LATER"))).toMatchObject({ accept: false, status: 503 });
+      expect(lines.map((l) => l.status)).toEqual([503, 400, 503]);
+    } finally {
+      refusals.dispose();
+    }
   });
 
   test("reserved names are refused before anything else is looked at", () => {
@@ -61,14 +67,16 @@ describe("failed logins per address", () => {
     let now = 0;
     const cfg = ocppSectionSchema.parse({ chargers: { CP1: { password: "right" } } });
     const { lines, log } = capture();
-    const decide = makeDecider(cfg, log, new IdentityBook(cfg, { live: new Map(), remembered: new Map() }), { now: () => now, auth: new AuthLimiter(() => now) });
+    const refusals = new RefusalLog(log, () => now);
+    const decide = makeDecider(cfg, log, new IdentityBook(cfg, { live: new Map(), remembered: new Map() }), { now: () => now, auth: new AuthLimiter(() => now), refusals });
     const auth = (pw: string) => new Headers({ authorization: "Basic " + btoa(`CP1:${pw}`) });
     for (let i = 0; i < AUTH_MAX_FAILURES; i++) expect(decide(req("/CP1", "9.9.9.9", auth(`g${i}`)))).toMatchObject({ status: 401 });
     for (let i = 0; i < 100; i++) expect(decide(req("/CP1", "9.9.9.9", auth("right")))).toMatchObject({ status: 429, headers: { "Retry-After": "60" } });
     expect(decide(req("/CP1", "8.8.8.8", auth("right")))).toMatchObject({ accept: true });
-    expect(lines.filter((l) => l.msg === "ocpp connection refused").map((l) => l.status)).toEqual([401, 429]);
+    expect(lines.map((l) => l.status)).toEqual([401, 429]);
     now += AUTH_WINDOW_MS;
     expect(decide(req("/CP1", "9.9.9.9", auth("right")))).toMatchObject({ accept: true });
+    refusals.dispose();
   });
 });
 

@@ -207,6 +207,7 @@ describe("the open door", () => {
       await expect(RawCp.connect(bridge.url("/SAFE1"), { headers: basic("SAFE1", "right") })).rejects.toThrow("HTTP 429");
       const refusals = lines.filter((l) => l.includes("ocpp connection refused"));
       expect(refusals.map((l) => /status=(\d+)/.exec(l)?.[1])).toEqual(["401", "429"]);
+      expect(refusals.every((l) => !l.includes("guess"))).toBe(true);
     } finally {
       await bridge.stop();
     }
