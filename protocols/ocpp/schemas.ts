@@ -138,7 +138,7 @@ function valueAt(root: unknown, path: PropertyKey[]): { parentIsObject: boolean;
   let parentIsObject = true;
   for (const p of path) {
     parentIsObject = v !== null && typeof v === "object";
-    v = parentIsObject ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+    v = v !== null && typeof v === "object" ? Reflect.get(v, p) : undefined;
   }
   return { parentIsObject, value: v };
 }
