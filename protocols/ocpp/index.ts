@@ -20,6 +20,10 @@ export const ocppPlugin: ProtocolPlugin = {
   enabledByDefault: false,
   // Generic names such as LOG_LEVEL or MQTT_PORT only count when the environment is clearly an ocpp2mqtt one.
   envAliases: (env, problems) => (OCPP2MQTT_MARKERS.some((k) => env[k] !== undefined) ? { ...ocppEnvAliases(env, problems) } : {}),
+  async actionList() {
+    const [{ ocppActions }, { describeActions }] = await Promise.all([import("./actions.ts"), import("../../lib/actions.ts")]);
+    return describeActions(ocppActions);
+  },
   async start(ctx, section) {
     const { startOcpp } = await import("./listener.ts");
     return startOcpp(ctx, ocppSectionSchema.parse(section));
