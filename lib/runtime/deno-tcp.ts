@@ -6,9 +6,10 @@ import { type CloseInfo, formatHostPort, type Link, LinkError } from "../link.ts
 import type { Listener, TcpDialOptions, TcpListenOptions } from "../sockets.ts";
 import { type DenoConn, deno } from "./deno-api.ts";
 
-/** Held by every connection's pending read, so it is what an idle connection costs: measured
- * (bench/transports/tcp.ts) 4 KiB as fast as 16 KiB with half the memory per connection. */
-const READ_BUFFER = 4 * 1024;
+/** Held by every connection's pending read, so it is what an idle connection costs: with 3000 idle
+ * connections (bench/transports/tcp.ts) 1 KiB came to ~17.5 KiB per connection, 4 KiB to ~21.5,
+ * with no loss of speed for the small frames chargers send. */
+const READ_BUFFER = 1024;
 /** A client that connects and never finishes its TLS handshake is let go after this. */
 const HANDSHAKE_MS = 10_000;
 

@@ -27,6 +27,14 @@ async function heldBack(from: Link, to: Link): Promise<number> {
   }
   check(pending !== undefined, `the writer was never held back: ${accepted} bytes accepted by a peer that reads nothing`);
   check(accepted < BOUND, `${accepted} bytes accepted before the writer was held back (bound ${BOUND})`);
+  // Still held back a while later: a slow moment of the machine is not back-pressure.
+  let done = false;
+  void pending.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  await sleep(300);
+  check(!done, "the pending write completed although nobody read");
   const r = to.readable.getReader();
   await readPattern(r, 0, accepted + CHUNK);
   await pending;
