@@ -9,6 +9,7 @@ import type { Logger } from "./log.ts";
 import { Counter } from "./metrics.ts";
 import type { MqttLink, Publish } from "./mqtt.ts";
 import { emptyState, type NormalizedState } from "./normalized.ts";
+import type { ChargerView, CommandSource, HubObserver } from "./hub-view.ts";
 import type { ChargerDriver, ChargerHandle, ChargerMeta, ChargerRegistry } from "./protocol.ts";
 import { sanitizeSegment } from "./topics.ts";
 
@@ -28,6 +29,8 @@ interface Entry {
   /** The content (timestamps aside) last published, to publish on change only. */
   published: string;
   details: Map<string, string>;
+  /** Discovery config topics published for this charger, to clear the ones a new set no longer has. */
+  discovery: Set<string>;
   generation: number;
   commands: CommandQueue;
 }
@@ -43,21 +46,6 @@ type HubEvent =
   | { kind: "clear"; entry: Entry }
   /** Written last by `stop()`: once it is through, everything before it is with MQTT. */
   | { kind: "flush" };
-
-/** One charger as the status page and /metrics see it. */
-export interface ChargerView {
-  id: string;
-  meta: ChargerMeta;
-  /** A driver is attached (availability `online`). */
-  online: boolean;
-  state: NormalizedState;
-}
-
-/** Told after each state or availability publish (`undefined`: the charger was removed). */
-export type HubObserver = (id: string, view: ChargerView | undefined) => void;
-
-/** Where a command came from, for `evse2mqtt_commands_total`. */
-export type CommandSource = "mqtt" | "web";
 
 const TIMESTAMPS = new Set(["updated_at", "last_seen"]);
 
@@ -162,7 +150,7 @@ export class Hub implements ChargerRegistry {
     if (!e) {
       let created: Entry | undefined = undefined;
       const commands = new CommandQueue(() => created?.driver, (c, r) => this.answer(c, r), this.log);
-      created = { id, owner, meta, driver, state: emptyState(meta.protocol), published: "", details: new Map(), generation: 0, commands };
+      created = { id, owner, meta, driver, state: emptyState(meta.protocol), published: "", details: new Map(), discovery: new Set(), generation: 0, commands };
       e = created;
       this.chargers.set(id, e);
     } else {
@@ -241,16 +229,24 @@ export class Hub implements ChargerRegistry {
         return this.notify(ev.entry.id, ev.entry);
       case "detail":
         return this.publish(this.topic(ev.entry.id, ev.sub), ev.payload, true);
-      case "discovery":
-        for (const m of discoveryMessages(this.settings.discovery_prefix, this.settings.base_topic, ev.entry.id, ev.entry.meta)) {
+      case "discovery": {
+        const e = ev.entry;
+        const now = new Set<string>();
+        for (const m of discoveryMessages(this.settings.discovery_prefix, this.settings.base_topic, e.id, e.meta)) {
+          now.add(m.topic);
           await this.publish(m.topic, JSON.stringify(m.payload), true);
         }
+        // Entities the charger no longer has (its capabilities changed) are removed from HA.
+        for (const t of e.discovery) if (!now.has(t)) await this.publish(t, "", true);
+        e.discovery = now;
         return;
+      }
       case "reply":
         return this.publish(this.topic(ev.id, "response"), JSON.stringify(ev.body), false);
       case "clear": {
         const e = ev.entry;
-        for (const m of discoveryMessages(this.settings.discovery_prefix, this.settings.base_topic, e.id, e.meta)) await this.publish(m.topic, "", true);
+        const topics = new Set([...e.discovery, ...discoveryMessages(this.settings.discovery_prefix, this.settings.base_topic, e.id, e.meta).map((m) => m.topic)]);
+        for (const t of topics) await this.publish(t, "", true);
         for (const sub of e.details.keys()) await this.publish(this.topic(e.id, sub), "", true);
         await this.publish(this.topic(e.id, "availability"), "", true);
         await this.publish(this.topic(e.id), "", true);
@@ -285,6 +281,18 @@ export class Hub implements ChargerRegistry {
       this.send({ kind: "availability", entry: e });
     }
     if (this.settings.discovery) this.publishAllDiscovery();
+  }
+
+  /** Sends every charger's discovery again (the `republish_discovery` bridge request). */
+  republishDiscovery(): number {
+    if (!this.settings.discovery) return 0;
+    this.publishAllDiscovery();
+    return this.chargers.size;
+  }
+
+  /** Every known charger with its protocol and whether it is connected. */
+  list(): { id: string; protocol: string; online: boolean }[] {
+    return [...this.chargers.values()].map((e) => ({ id: e.id, protocol: e.meta.protocol, online: e.driver !== undefined }));
   }
 
   private publishAllDiscovery(): void {

@@ -1,7 +1,8 @@
 // /metrics: the bridge, MQTT and every charger as Prometheus families, read when scraped. Names
 // follow Prometheus conventions: `evse2mqtt_` prefix, base units (watts, joules, amperes, volts,
 // seconds, bytes), `_total` on counters.
-import type { ChargerView, Hub } from "../hub.ts";
+import type { Hub } from "../hub.ts";
+import type { ChargerView } from "../hub-view.ts";
 import { badFrames, framesIn, framesOut, type Labels, type MetricFamily, renderMetrics, type Sample } from "../metrics.ts";
 import type { MqttLink } from "../mqtt.ts";
 import { STATUSES } from "../normalized.ts";

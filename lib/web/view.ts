@@ -1,6 +1,7 @@
 // What the status page is sent: the bridge's summary and, per charger, the normalized state with the
 // few facts about the charger the page needs (name, what can be switched) and its power history.
-import type { ChargerView, Hub } from "../hub.ts";
+import type { Hub } from "../hub.ts";
+import type { ChargerView } from "../hub-view.ts";
 import type { MqttLink } from "../mqtt.ts";
 import type { NormalizedState } from "../normalized.ts";
 import type { PowerHistory, PowerSeries } from "./history.ts";
