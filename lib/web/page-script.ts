@@ -5,7 +5,7 @@ export const PAGE_SCRIPT = `
 "use strict";
 (function () {
   var SLOTS = 60;
-  var cards = new Map();
+  var cards = new Map(), order = [];
   var bridge = null, bridgeAt = 0, lastEvent = 0;
   var es = null, backoff = 1000, retry = null;
   var $ = function (id) { return document.getElementById(id); };
@@ -36,8 +36,12 @@ export const PAGE_SCRIPT = `
     return { end: p.end, values: v };
   }
 
-  function spark(svg, power) {
-    var path = q(svg, "line"), vals = power ? power.values : [], max = 0, d = "", pen = false;
+  function spark(c) {
+    var power = c.power, vals = power ? power.values : [];
+    var key = power ? power.end + ":" + vals.join(",") : "";
+    if (c.sparkKey === key) return;
+    c.sparkKey = key;
+    var max = 0, d = "", pen = false;
     for (var i = 0; i < vals.length; i++) if (vals[i] != null && vals[i] > max) max = vals[i];
     for (var k = 0; k < vals.length; k++) {
       if (vals[k] == null) { pen = false; continue; }
@@ -45,83 +49,102 @@ export const PAGE_SCRIPT = `
       d += (pen ? "L" : "M") + x + " " + y;
       pen = true;
     }
-    path.setAttribute("d", d);
-    put(q(svg, "tip"), "last hour, peak " + watts(max));
+    c.r.line.setAttribute("d", d);
+    put(c.r.tip, "last hour, peak " + watts(max));
   }
 
   function visible(c) {
     return filter === "" || c.search.indexOf(filter) >= 0;
   }
 
+  function set(el, prop, v) { if (el[prop] !== v) el[prop] = v; }
+
+  var PARTS = ["name", "sub", "status", "avail", "power", "limit", "session", "total", "enabled", "temp", "seen", "phases", "errors", "ctl", "toggle", "amps", "set", "reply", "line", "tip"];
+
   function render(c) {
-    var d = c.data, s = d.state, el = c.el;
-    el.className = "card st-" + s.status + (d.online ? "" : " off");
-    el.dataset.status = s.status;
-    put(q(el, "name"), d.name);
-    put(q(el, "sub"), d.protocol + (d.name !== d.id ? " \\u00b7 " + d.id : "") + (d.model ? " \\u00b7 " + d.model : ""));
-    var st = q(el, "status");
-    put(st, s.status);
-    st.className = "status st-" + s.status;
-    var av = q(el, "avail");
-    put(av, d.online ? "online" : "offline");
-    av.className = "avail " + (d.online ? "on" : "off");
-    put(q(el, "power"), watts(s.power_w));
-    put(q(el, "limit"), s.current_limit_a == null ? "\\u2013" : num(s.current_limit_a, 1) + " A");
-    put(q(el, "session"), wh(s.energy_session_wh));
-    put(q(el, "total"), wh(s.energy_total_wh));
-    put(q(el, "enabled"), s.enabled == null ? "\\u2013" : s.enabled ? "yes" : "no");
-    put(q(el, "temp"), s.temperature_c == null ? "\\u2013" : num(s.temperature_c, 1) + " \\u00b0C");
-    put(q(el, "seen"), ago(s.last_seen));
-    var phases = q(el, "phases"), any = false;
-    [["v", s.voltage_v, 1], ["a", s.current_a, 1]].forEach(function (row) {
-      var cells = q(phases, row[0]).querySelectorAll("td");
+    var d = c.data, s = d.state, el = c.el, r = c.r;
+    set(el, "className", "card st-" + s.status + (d.online ? "" : " off"));
+    if (el.dataset.status !== s.status) el.dataset.status = s.status;
+    put(r.name, d.name);
+    put(r.sub, d.protocol + (d.name !== d.id ? " \\u00b7 " + d.id : "") + (d.model ? " \\u00b7 " + d.model : ""));
+    put(r.status, s.status);
+    set(r.status, "className", "status st-" + s.status);
+    put(r.avail, d.online ? "online" : "offline");
+    set(r.avail, "className", "avail " + (d.online ? "on" : "off"));
+    put(r.power, watts(s.power_w));
+    put(r.limit, s.current_limit_a == null ? "\\u2013" : num(s.current_limit_a, 1) + " A");
+    put(r.session, wh(s.energy_session_wh));
+    put(r.total, wh(s.energy_total_wh));
+    put(r.enabled, s.enabled == null ? "\\u2013" : s.enabled ? "yes" : "no");
+    put(r.temp, s.temperature_c == null ? "\\u2013" : num(s.temperature_c, 1) + " \\u00b0C");
+    put(r.seen, ago(s.last_seen));
+    var any = false;
+    [[r.vcells, s.voltage_v], [r.acells, s.current_a]].forEach(function (row) {
       for (var i = 0; i < 3; i++) {
         var x = row[1] ? row[1][i] : null;
         if (x != null) any = true;
-        put(cells[i], num(x, row[2]));
+        put(row[0][i], num(x, 1));
       }
     });
-    phases.hidden = !any;
-    var errs = q(el, "errors");
+    set(r.phases, "hidden", !any);
     var key = JSON.stringify(s.errors || []);
-    if (errs.dataset.key !== key) {
-      errs.dataset.key = key;
-      errs.textContent = "";
-      (s.errors || []).forEach(function (e) { var li = document.createElement("li"); li.textContent = e; errs.appendChild(li); });
+    if (r.errors.dataset.key !== key) {
+      r.errors.dataset.key = key;
+      r.errors.textContent = "";
+      (s.errors || []).forEach(function (e) { var li = document.createElement("li"); li.textContent = e; r.errors.appendChild(li); });
     }
-    errs.hidden = !(s.errors && s.errors.length);
-    spark(q(el, "spark"), c.power);
-    var ctl = q(el, "ctl");
-    ctl.hidden = !(bridge && bridge.control && (d.can_enable || d.limit));
-    var tog = q(el, "toggle");
-    tog.hidden = !d.can_enable;
-    put(tog, s.enabled === false ? "Enable charging" : "Disable charging");
-    var amps = q(el, "amps"), setb = q(el, "set");
-    amps.hidden = setb.hidden = !d.limit;
+    set(r.errors, "hidden", !(s.errors && s.errors.length));
+    spark(c);
+    set(r.ctl, "hidden", !(bridge && bridge.control && (d.can_enable || d.limit)));
+    set(r.toggle, "hidden", !d.can_enable);
+    put(r.toggle, s.enabled === false ? "Enable charging" : "Disable charging");
+    set(r.amps, "hidden", !d.limit);
+    set(r.set, "hidden", !d.limit);
     if (d.limit) {
-      amps.min = d.limit.allow_zero ? 0 : d.limit.min;
-      amps.max = d.limit.max;
-      amps.step = d.limit.step;
-      if (document.activeElement !== amps && s.current_limit_a != null) amps.value = s.current_limit_a;
+      set(r.amps, "min", String(d.limit.allow_zero ? 0 : d.limit.min));
+      set(r.amps, "max", String(d.limit.max));
+      set(r.amps, "step", String(d.limit.step));
+      if (document.activeElement !== r.amps && s.current_limit_a != null) set(r.amps, "value", String(s.current_limit_a));
     }
     c.search = (d.name + " " + d.id + " " + d.protocol + " " + s.status).toLowerCase();
-    el.hidden = !visible(c);
+    set(el, "hidden", !visible(c));
   }
 
-  function upsert(d) {
+  // The card of d, made (not yet placed) when new.
+  function card(d) {
     var c = cards.get(d.id);
-    if (!c) {
-      var el = tpl.content.firstElementChild.cloneNode(true);
-      el.dataset.id = d.id;
-      c = { el: el, data: d, power: null, search: "" };
-      cards.set(d.id, c);
-      var before = null;
-      for (var n = list.firstElementChild; n; n = n.nextElementSibling) if (n.dataset.id > d.id) { before = n; break; }
-      list.insertBefore(el, before);
-    }
+    if (c) return c;
+    var el = tpl.content.firstElementChild.cloneNode(true);
+    el.dataset.id = d.id;
+    var r = {};
+    PARTS.forEach(function (p) { r[p] = q(el, p); });
+    r.vcells = q(r.phases, "v").querySelectorAll("td");
+    r.acells = q(r.phases, "a").querySelectorAll("td");
+    c = { el: el, r: r, data: d, power: null, search: "", sparkKey: null, placed: false };
+    cards.set(d.id, c);
+    return c;
+  }
+
+  function update(c, d) {
     c.data = d;
     c.power = mergePower(c.power, d.power);
     render(c);
+  }
+
+  // Where the card goes among the sorted ones (binary search over order).
+  function place(c) {
+    var lo = 0, hi = order.length;
+    while (lo < hi) { var mid = (lo + hi) >> 1; if (order[mid] < c.data.id) lo = mid + 1; else hi = mid; }
+    var next = order[lo] !== undefined ? cards.get(order[lo]) : null;
+    order.splice(lo, 0, c.data.id);
+    list.insertBefore(c.el, next ? next.el : null);
+    c.placed = true;
+  }
+
+  function upsert(d) {
+    var c = card(d);
+    update(c, d);
+    if (!c.placed) place(c);
   }
 
   function remove(id) {
@@ -129,6 +152,8 @@ export const PAGE_SCRIPT = `
     if (!c) return;
     c.el.remove();
     cards.delete(id);
+    var i = order.indexOf(id);
+    if (i >= 0) order.splice(i, 1);
   }
 
   function summary() {
@@ -168,9 +193,20 @@ export const PAGE_SCRIPT = `
       backoff = 1000;
       live(true);
       setBridge(m.bridge);
-      var seen = new Set();
-      m.chargers.forEach(function (d) { seen.add(d.id); var c = cards.get(d.id); if (c) c.power = null; upsert(d); });
-      Array.from(cards.keys()).forEach(function (id) { if (!seen.has(id)) remove(id); });
+      // Rebuilt in one go: the snapshot comes sorted, so cards are appended to a fragment in order.
+      var old = cards;
+      cards = new Map();
+      var frag = document.createDocumentFragment();
+      order = m.chargers.map(function (d) {
+        var c = old.get(d.id);
+        if (c) { c.power = null; cards.set(d.id, c); } else c = card(d);
+        update(c, d);
+        c.placed = true;
+        frag.appendChild(c.el);
+        return d.id;
+      });
+      list.textContent = "";
+      list.appendChild(frag);
       summary();
       tick();
     });

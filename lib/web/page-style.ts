@@ -23,7 +23,7 @@ h1 small{font-weight:normal;color:var(--muted);font-size:.8rem}
 .tools input{width:100%;max-width:28rem;padding:.45rem .6rem;border:1px solid var(--line);border-radius:.4rem;background:var(--card);color:var(--fg);font:inherit}
 main{display:grid;grid-template-columns:repeat(auto-fill,minmax(290px,1fr));gap:.8rem;padding:.8rem 1rem 2rem}
 .empty{padding:0 1rem;color:var(--muted)}
-.card{background:var(--card);border:1px solid var(--line);border-left:5px solid var(--st-unknown);border-radius:.5rem;padding:.7rem .8rem;min-width:0}
+.card{background:var(--card);border:1px solid var(--line);border-left:5px solid var(--st-unknown);border-radius:.5rem;padding:.7rem .8rem;min-width:0;content-visibility:auto;contain-intrinsic-size:auto 330px}
 .card.off{opacity:.72}
 .top{display:flex;justify-content:space-between;align-items:flex-start;gap:.5rem}
 .card h2{font-size:1rem;margin:0;overflow-wrap:anywhere}
