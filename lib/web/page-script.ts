@@ -46,7 +46,9 @@ export const PAGE_SCRIPT = `
     for (var k = 0; k < vals.length; k++) {
       if (vals[k] == null) { pen = false; continue; }
       var x = (k * 120 / (SLOTS - 1)).toFixed(1), y = (31 - (max > 0 ? vals[k] / max : 0) * 29).toFixed(1);
-      d += (pen ? "L" : "M") + x + " " + y;
+      // A lone minute (no neighbour known) is drawn as a dot.
+      var lone = !pen && (k + 1 >= vals.length || vals[k + 1] == null);
+      d += (pen ? "L" : "M") + x + " " + y + (lone ? "h0.01" : "");
       pen = true;
     }
     c.r.line.setAttribute("d", d);

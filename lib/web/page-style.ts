@@ -35,7 +35,8 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(290px,1fr));gap:
 .big{display:flex;align-items:center;gap:.6rem;margin:.45rem 0}
 .power{font-size:1.6rem;font-weight:600;min-width:6.5rem;font-variant-numeric:tabular-nums}
 .spark{flex:1;height:34px;min-width:0}
-.spark path{fill:none;stroke:var(--accent);stroke-width:1.5;vector-effect:non-scaling-stroke}
+.spark path{fill:none;stroke:var(--accent);stroke-width:1.5;stroke-linecap:round;stroke-linejoin:round;vector-effect:non-scaling-stroke}
+.spark .line{stroke-width:2}
 .spark .base{stroke:var(--line);stroke-width:1}
 dl{display:grid;grid-template-columns:auto 1fr;gap:.1rem .8rem;margin:.3rem 0;font-size:.88rem}
 dt{color:var(--muted)}
