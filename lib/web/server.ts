@@ -11,6 +11,8 @@ import type { WebSettings } from "./config.ts";
 import type { FeedOptions } from "./feed.ts";
 import type { BridgeFacts } from "./view.ts";
 
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
 export interface WebServer {
   readonly host: string;
   readonly port: number;
@@ -46,6 +48,9 @@ export async function startWeb(o: WebServerOptions): Promise<WebServer> {
   const secure = listener.secure;
   const url = `${secure ? "https" : "http"}://${formatHostPort(listener.host === "0.0.0.0" || listener.host === "::" ? "127.0.0.1" : listener.host, listener.port)}/`;
   o.log.info("status page listening", { url, auth: s.password !== undefined, control: s.control });
+  if (s.password === undefined && !LOOPBACK.test(host)) {
+    o.log.warn("the status page is reachable from the network without a password; set [web] username and password", { listen: s.listen });
+  }
   const server = listener;
   return {
     host: server.host,
