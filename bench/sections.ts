@@ -3,6 +3,7 @@
 import { dehneSection } from "./dehne.ts";
 import { evsemasterSection } from "./evsemaster.ts";
 import type { BenchSection } from "./harness.ts";
+import { huaweiSection } from "./huawei.ts";
 import { ocppSection } from "./ocpp.ts";
 
-export const SECTIONS: BenchSection[] = [dehneSection, evsemasterSection, ocppSection];
+export const SECTIONS: BenchSection[] = [dehneSection, evsemasterSection, ocppSection, huaweiSection];
