@@ -1,11 +1,11 @@
 // The [web] listener: the status page app served by the runtime's own HTTP server (Bun.serve,
 // Deno.serve or node:http, through the runtime seam), with TLS when tls_cert/tls_key are set.
 import type { Hub } from "../hub.ts";
+import { serveHttp } from "../http.ts";
 import { formatHostPort, parseHostPort } from "../link.ts";
 import type { Logger } from "../log.ts";
 import type { MqttLink } from "../mqtt.ts";
 import { readPem } from "../pem.ts";
-import { sockets } from "../runtime/select.ts";
 import { createWebApp, type WebApp } from "./app.ts";
 import type { WebSettings } from "./config.ts";
 import type { FeedOptions } from "./feed.ts";
@@ -40,7 +40,7 @@ export async function startWeb(o: WebServerOptions): Promise<WebServer> {
   const app = createWebApp(o);
   let listener;
   try {
-    listener = await (await sockets()).serveHttp({ host, port, tls }, app.handler);
+    listener = await serveHttp({ host, port, tls }, app.handler);
   } catch (err) {
     app.close();
     throw err;
