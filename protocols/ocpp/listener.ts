@@ -1,6 +1,7 @@
 // The central system: a WebSocket server, one session per connection, one device per charge point
 // identity. Each session's events are piped into a sink that feeds its device and the compatible
 // layout; back-pressure from MQTT reaches the socket through that pipe.
+import { countedCodec } from "../../lib/metrics.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { framed, type MessageLink, parseHostPort } from "../../lib/link.ts";
 import { readPem } from "../../lib/pem.ts";
@@ -157,7 +158,7 @@ export async function startOcpp(ctx: BridgeContext, cfg: OcppSection): Promise<O
       old.close(1000, "replaced by a new connection", "session_cancelled");
     }
     const session = new OcppSession(
-      { ...framed(conn, ocppCodec(cfg.max_message_bytes)), protocol: conn.protocol },
+      { ...framed(conn, countedCodec(ocppCodec(cfg.max_message_bytes), "ocpp", (d) => !d.ok)), protocol: conn.protocol },
       makeAnswers({
         cfg,
         policy,
