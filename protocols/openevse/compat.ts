@@ -80,11 +80,14 @@ export class OpenEvseCompat {
   /** Subscribes the command topics of §10.4. */
   start(dispatch: Dispatch): void {
     const b = this.o.base;
-    const on = (sub: string, run: (payload: string, topic: string) => Promise<unknown>) =>
+    const on = (sub: string, run: (payload: string, topic: string) => Promise<unknown>, empty = false) =>
       this.mqtt.subscribe(`${b}/${sub}`, (topic, bytes) => {
         const payload = decoder.decode(bytes);
-        run(payload, topic).catch((err: unknown) => this.error(topic, errorMessage(err)));
-      });
+        // Parsers throw synchronously: run inside the promise so every failure becomes a reply.
+        Promise.resolve()
+          .then(() => run(payload, topic))
+          .catch((err: unknown) => this.error(topic, errorMessage(err)));
+      }, { empty });
     const parsed = <T>(r: G.Parsed<T>): T => {
       if (!r.ok) throw new Error(r.error);
       return r.value;
@@ -107,6 +110,8 @@ export class OpenEvseCompat {
     on("rapi/in/#", async (p, topic) => {
       const tail = topic.slice(`${b}/rapi/in/`.length);
       const cmd = parsed(G.parseRapiIn(tail, p, this.o.fullRapi));
+      // An empty message is also how a retained one is deleted: it may only read (§10.5 notes the re-trigger).
+      if (p === "" && !cmd.code.startsWith("G")) throw new Error(`rapi/in: an empty payload runs only $G… commands; send $${cmd.code} with a payload (a single space will do)`);
       const text = [`$${cmd.code}`, ...(cmd.params ?? [])].join(" ");
       try {
         const r = await dispatch("rapi", { command: text });
@@ -116,7 +121,7 @@ export class OpenEvseCompat {
         if (err instanceof RapiRefusal) await this.rapiOut(cmd.code, err.reply);
         throw err;
       }
-    });
+    }, true);
   }
 
   /** The raw reply on the shared `rapi/out` (§10.5) and, opted in, on `rapi/out/$<code>`. */

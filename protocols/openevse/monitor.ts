@@ -83,7 +83,11 @@ export class Monitor {
     const reply = await this.session.request(cmd);
     if (cmd.code === "SC" && reply.fields.length > 0) {
       try {
-        this.view.pilotA = parseSC(reply.fields);
+        const pilot = parseSC(reply.fields);
+        if (pilot !== this.view.pilotA) {
+          this.view.pilotA = pilot;
+          this.emitView(false);
+        }
       } catch (err) {
         this.log.warn("unreadable $SC reply", { reply: reply.text, error: errorMessage(err) });
       }

@@ -8,13 +8,17 @@ import { Exchange } from "../../lib/exchange.ts";
 import type { Link } from "../../lib/link.ts";
 import type { Logger } from "../../lib/log.ts";
 import { commandText, type Command, type FrameOrBad, RapiEncodeError, SequenceCounter } from "./codec.ts";
+import { formatFrame } from "./frame.ts";
 import type { Notification } from "./notifications.ts";
 import type { ControllerView } from "./view.ts";
 
 export interface RapiReply {
   ok: boolean;
   fields: string[];
-  /** The reply line as received (with `^XK`, without CR): what `rapi/out` carries. */
+  /**
+   * The reply line (with `^XK`, without CR) as a link without sequence ids carries it, which is what
+   * the gateway republishes on `rapi/out`: our own sequence id is taken out and the checksum redone.
+   */
   text: string;
 }
 
@@ -157,7 +161,8 @@ export class RapiSession {
     const key: Key | undefined = cmd.code === "FR" ? undefined : (seq ?? "fifo");
     const item = await this.exchange.request(numbered, { key, timeoutMs, what: `reply to $${cmd.code}` });
     if (!item) return { ok: true, fields: [], text: "" };
-    return { ok: item.ok, fields: item.fields, text: item.frame.text };
+    const f = item.frame;
+    return { ok: item.ok, fields: item.fields, text: f.seq === null ? f.text : formatFrame(f.code, f.params, { checksum: f.checksum === "sum" ? "sum" : "xor" }) };
   }
 
   close(reason: string): void {
