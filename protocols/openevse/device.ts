@@ -74,10 +74,6 @@ export class OpenEvseDevice implements ChargerDriver, DeviceCore {
     return this.current;
   }
 
-  get answering(): boolean {
-    return this.live?.monitor.isUp === true && this.live.session.answering;
-  }
-
   start(): void {
     this.compat?.start((action, args) => this.request(action, args));
     subscribeInputs(this.env.mqtt, this.env.cfg, { power: (k, w) => this.onPower(k, w), livePower: (w) => this.onLivePower(w), voltage: (v) => this.onVrms(v) }, this.log);
@@ -174,7 +170,7 @@ export class OpenEvseDevice implements ChargerDriver, DeviceCore {
       target: this.control.target(this.current),
       divertMode: this.site.divert.mode,
       manualOverride: findClaim(this.control.claims, CLIENT.manual) !== undefined,
-      answering: this.answering,
+      answering: this.handle !== undefined,
       tempMax: this.site.tempMax,
       totalSwitches: this.site.totalSwitches,
       limitSet: this.site.limit !== null,

@@ -48,8 +48,10 @@ export function plain(line: string): string {
   return line.replace(/[\^*][0-9A-Fa-f]{2}$/, "").replace(/ :[0-9A-Fa-f]{2}$/, "");
 }
 
-export async function rig(brokerUrl: string, controller: Json = {}, sim: SimHostOptions = {}): Promise<Rig> {
+/** `prepare` runs on the simulated controller before the bridge starts (e.g. to silence it). */
+export async function rig(brokerUrl: string, controller: Json = {}, sim: SimHostOptions = {}, prepare: (host: SimHost) => void = () => {}): Promise<Rig> {
   const host = new SimHost({ hwMaxA: 32, ...sim });
+  prepare(host);
   let server: Listener | undefined = await listenTcp({ host: "127.0.0.1", port: 0 }, (link) => void host.attach(link));
   const port = server.port;
   const base = `oe${process.pid}x${++counter}`;
