@@ -2,6 +2,7 @@ import { dirname, resolve } from "node:path";
 import type { Config } from "./config.ts";
 import { startEmbeddedBroker, type EmbeddedBroker } from "./embedded-broker.ts";
 import { errorMessage } from "./errors.ts";
+import { serveBridgeRequests } from "./bridge-requests.ts";
 import { Hub } from "./hub.ts";
 import type { Logger } from "./log.ts";
 import { MqttLink } from "./mqtt.ts";
@@ -27,7 +28,8 @@ export async function startBridge(config: Config, plugins: ProtocolPlugin[], log
   }
   const enabled = plugins.filter((p) => config.protocols[p.name]?.enabled);
   const startedAt = new Date().toISOString();
-  const info = JSON.stringify({ version: VERSION, runtime: runtimeName(), protocols: enabled.map((p) => p.name), started_at: startedAt });
+  const infoDoc = { version: VERSION, runtime: runtimeName(), protocols: enabled.map((p) => p.name), started_at: startedAt };
+  const info = JSON.stringify(infoDoc);
   const mqtt = new MqttLink({ ...config.mqtt, url }, log.child({ part: "mqtt" }), () => ({ info }));
   // Not awaited: chargers are served and events queued even while the broker is still away.
   void mqtt.start();
@@ -42,6 +44,7 @@ export async function startBridge(config: Config, plugins: ProtocolPlugin[], log
     log.child({ part: "hub" }),
   );
   hub.start();
+  serveBridgeRequests(mqtt, config.mqtt.base_topic, { hub, info: () => infoDoc }, log.child({ part: "bridge" }));
   const stateDir = resolve(config.bridge.state_dir ?? dirname(resolve(config.file)));
   const running: { name: string; r: Running }[] = [];
   const demos: Running[] = [];

@@ -26,6 +26,8 @@ interface Entry {
   /** The content (timestamps aside) last published, to publish on change only. */
   published: string;
   details: Map<string, string>;
+  /** Discovery config topics published for this charger, to clear the ones a new set no longer has. */
+  discovery: Set<string>;
   generation: number;
   commands: CommandQueue;
 }
@@ -107,7 +109,7 @@ export class Hub implements ChargerRegistry {
     if (!e) {
       let created: Entry | undefined = undefined;
       const commands = new CommandQueue(() => created?.driver, (c, r) => this.reply(c, r), this.log);
-      created = { id, owner, meta, driver, state: emptyState(meta.protocol), published: "", details: new Map(), generation: 0, commands };
+      created = { id, owner, meta, driver, state: emptyState(meta.protocol), published: "", details: new Map(), discovery: new Set(), generation: 0, commands };
       e = created;
       this.chargers.set(id, e);
     } else {
@@ -184,16 +186,24 @@ export class Hub implements ChargerRegistry {
         return this.publish(this.topic(ev.entry.id, "availability"), ev.entry.driver ? "online" : "offline", true);
       case "detail":
         return this.publish(this.topic(ev.entry.id, ev.sub), ev.payload, true);
-      case "discovery":
-        for (const m of discoveryMessages(this.settings.discovery_prefix, this.settings.base_topic, ev.entry.id, ev.entry.meta)) {
+      case "discovery": {
+        const e = ev.entry;
+        const now = new Set<string>();
+        for (const m of discoveryMessages(this.settings.discovery_prefix, this.settings.base_topic, e.id, e.meta)) {
+          now.add(m.topic);
           await this.publish(m.topic, JSON.stringify(m.payload), true);
         }
+        // Entities the charger no longer has (its capabilities changed) are removed from HA.
+        for (const t of e.discovery) if (!now.has(t)) await this.publish(t, "", true);
+        e.discovery = now;
         return;
+      }
       case "reply":
         return this.publish(this.topic(ev.id, "response"), JSON.stringify(ev.body), false);
       case "clear": {
         const e = ev.entry;
-        for (const m of discoveryMessages(this.settings.discovery_prefix, this.settings.base_topic, e.id, e.meta)) await this.publish(m.topic, "", true);
+        const topics = new Set([...e.discovery, ...discoveryMessages(this.settings.discovery_prefix, this.settings.base_topic, e.id, e.meta).map((m) => m.topic)]);
+        for (const t of topics) await this.publish(t, "", true);
         for (const sub of e.details.keys()) await this.publish(this.topic(e.id, sub), "", true);
         await this.publish(this.topic(e.id, "availability"), "", true);
         return this.publish(this.topic(e.id), "", true);
@@ -214,6 +224,18 @@ export class Hub implements ChargerRegistry {
       this.send({ kind: "availability", entry: e });
     }
     if (this.settings.discovery) this.publishAllDiscovery();
+  }
+
+  /** Sends every charger's discovery again (the `republish_discovery` bridge request). */
+  republishDiscovery(): number {
+    if (!this.settings.discovery) return 0;
+    this.publishAllDiscovery();
+    return this.chargers.size;
+  }
+
+  /** Every known charger with its protocol and whether it is connected. */
+  list(): { id: string; protocol: string; online: boolean }[] {
+    return [...this.chargers.values()].map((e) => ({ id: e.id, protocol: e.meta.protocol, online: e.driver !== undefined }));
   }
 
   private publishAllDiscovery(): void {

@@ -70,7 +70,8 @@ export function dehneScenario(launcher: Launcher): void {
       expect(b.handshake).toEqual({ firmware_version: 2 });
       await probe.wait(`${base}/${A}/availability`, (m) => m.text === "online");
       await probe.wait(`${base}/${B}/availability`, (m) => m.text === "online");
-      const disc = await probe.waitJson<Json>(`homeassistant/switch/evse2mqtt_${A}/enabled/config`);
+      // Discovery ids carry the base topic, so two bridges never share a Home Assistant device.
+      const disc = await probe.waitJson<Json>(`homeassistant/switch/${base}_${A}/enabled/config`);
       expect(disc.command_topic).toBe(`${base}/${A}/set`);
     });
 
