@@ -2,7 +2,7 @@
 // and the switch guard survive a USB unplug or a TCP drop. Each link's session events come in
 // through `sink()`; commands from `/set`, `/request` and the compatible topics come in through the
 // action table and end in the claims, which control.ts turns into RAPI.
-import { argumentless, dispatch } from "../../lib/actions.ts";
+import { dispatch } from "../../lib/actions.ts";
 import { CommandError, errorMessage } from "../../lib/errors.ts";
 import { framed, type Link } from "../../lib/link.ts";
 import type { Logger } from "../../lib/log.ts";
@@ -25,6 +25,9 @@ import { RapiSession, type SessionEvent } from "./session.ts";
 import { SHAPER_TICK_MS } from "./shaper.ts";
 import { Site } from "./site.ts";
 import { emptyView, type ControllerView } from "./view.ts";
+
+/** Argumentless actions worth a button in Home Assistant (enable/sleep are the switch already). */
+const BUTTONS = ["status", "override_toggle", "override_clear", "claim_release", "limit_clear", "release"];
 
 export interface DeviceEnv {
   cfg: ControllerConfig;
@@ -159,7 +162,7 @@ export class OpenEvseDevice implements ChargerDriver, DeviceCore {
 
   capabilities(): Capabilities {
     const c = this.env.cfg;
-    return { power: true, energy: true, temperature: true, enable: true, plug: true, currentLimit: { min: c.min_current_a, max: c.max_current_a, step: 1 }, buttons: argumentless(openevseActions) };
+    return { power: true, energy: true, temperature: true, enable: true, plug: true, currentLimit: { min: c.min_current_a, max: c.max_current_a, step: 1 }, buttons: BUTTONS };
   }
 
   private facts(): DeviceFacts {

@@ -17,7 +17,7 @@ export function parsePort(text: string): Parsed<PortSpec> {
     const rest = s.slice("tcp://".length);
     try {
       const hp = parseHostPort(rest);
-      if (/:\d+$/.test(rest) && hp.port > 0 && isHost(hp.host)) return { ok: true, value: { kind: "tcp", host: hp.host, port: hp.port } };
+      if (!rest.startsWith(":") && /:\d+$/.test(rest) && hp.port > 0 && isHost(hp.host)) return { ok: true, value: { kind: "tcp", host: hp.host, port: hp.port } };
     } catch {
       // reported below
     }
