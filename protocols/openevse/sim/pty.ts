@@ -52,14 +52,14 @@ export interface PtyRelay {
 }
 
 /** Starts the relay; rejects with a clear sentence when neither socat nor python3 is there. */
-export async function ptyRelay(path: string, tcpPort: number, log: Logger, restartMs = 300): Promise<PtyRelay> {
-  const tool = has("socat", "-V") ? "socat" : has("python3", "--version") ? "python3" : undefined;
+export async function ptyRelay(path: string, tcpPort: number, log: Logger, restartMs = 300, tools: readonly ("socat" | "python3")[] = ["socat", "python3"]): Promise<PtyRelay> {
+  const tool = tools.find((t) => has(t, t === "socat" ? "-V" : "--version"));
   if (!tool) throw new Error("--pty needs socat (apt-get install socat) or python3; use --listen HOST:PORT and a tcp:// port instead");
   let proc: ChildProcess | undefined;
   let stopped = false;
   let restart: ReturnType<typeof setTimeout> | undefined;
   const launch = () => {
-    const args = tool === "socat" ? ["-d0", `PTY,link=${path},raw,echo=0`, `TCP:127.0.0.1:${tcpPort}`] : ["-c", PY_RELAY, path, String(tcpPort)];
+    const args = tool === "socat" ? [`PTY,link=${path},raw,echo=0`, `TCP:127.0.0.1:${tcpPort}`] : ["-c", PY_RELAY, path, String(tcpPort)];
     const p = spawn(tool, args, { stdio: "ignore" });
     proc = p;
     p.once("exit", (code) => {
