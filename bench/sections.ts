@@ -4,5 +4,6 @@ import { dehneSection } from "./dehne.ts";
 import { evsemasterSection } from "./evsemaster.ts";
 import type { BenchSection } from "./harness.ts";
 import { ocppSection } from "./ocpp.ts";
+import { openevseSection } from "./openevse.ts";
 
-export const SECTIONS: BenchSection[] = [dehneSection, evsemasterSection, ocppSection];
+export const SECTIONS: BenchSection[] = [dehneSection, evsemasterSection, ocppSection, openevseSection];
