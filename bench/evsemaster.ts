@@ -3,8 +3,8 @@
 import dgram from "node:dgram";
 import { createLogger } from "../lib/log.ts";
 import { encodeEvse } from "../protocols/evsemaster/codec.ts";
-import { MODELS, SimState } from "../protocols/evsemaster/sim-model.ts";
-import { DEFAULT_FLEET, nthSerial, startFleet } from "../protocols/evsemaster/simulator.ts";
+import { MODELS, SimState } from "../protocols/evsemaster/sim/model.ts";
+import { DEFAULT_FLEET, nthSerial, startFleet } from "../protocols/evsemaster/sim/fleet.ts";
 import { type BenchSection, type Harness, loadMetrics, type Metric } from "./harness.ts";
 import { burstResult, now, round, sleep, waitFor } from "./stats.ts";
 
@@ -75,8 +75,13 @@ async function burst(h: Harness, chargers: number, perCharger: number, window: n
     }),
   );
   const send = (sock: dgram.Socket, bytes: Uint8Array) => sock.send(bytes, port, "127.0.0.1");
-  for (const c of socks) send(c.sock, encodeEvse(c.serial, { type: "beacon", info: MODEL.info }));
-  if (!(await waitFor(() => seen.size >= chargers, { timeoutMs: 20_000 }))) throw new Error(`only ${seen.size}/${chargers} UDP chargers discovered`);
+  // As real chargers do (every 5 s), beacon again until discovered: the bridge says `online` on
+  // MQTT before its protocols have bound their ports, so a first beacon may find nobody listening.
+  for (let round = 0; round < 40 && seen.size < chargers; round++) {
+    for (const c of socks) if (!seen.has(c.serial)) send(c.sock, encodeEvse(c.serial, { type: "beacon", info: MODEL.info }));
+    await waitFor(() => seen.size >= chargers, { timeoutMs: 500 });
+  }
+  if (seen.size < chargers) throw new Error(`only ${seen.size}/${chargers} UDP chargers discovered`);
   const base = new SimState(MODEL, true, 16).status();
   let counter = 1;
   /** `n` status pushes per charger, round-robin, with at most `inFlightMax` unseen, one every `gapMs` if set. */
@@ -123,7 +128,7 @@ async function burst(h: Harness, chargers: number, perCharger: number, window: n
 /** `count` simulated chargers (the project's simulator) that beacon, log in with the PIN and keep the session. */
 async function fleet(h: Harness, count: number): Promise<Metric[]> {
   const port = await h.freePort();
-  const bridge = await h.startBridge(() => ({ protocols: { evsemaster: section(port, `default_password = "${PIN}"`) } }));
+  const bridge = await h.startBridge(() => ({ protocols: { evsemaster: section(port, `default_password = "${PIN}"\ndiscover_login = true`) } }));
   const idle = await h.settledRss(bridge, 3, 300);
   const loggedIn = new Set<string>();
   await details(h, bridge.base, (serial, d) => {

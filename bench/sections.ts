@@ -3,7 +3,8 @@
 import { dehneSection } from "./dehne.ts";
 import { evsemasterSection } from "./evsemaster.ts";
 import type { BenchSection } from "./harness.ts";
+import { huaweiSection } from "./huawei.ts";
 import { ocppSection } from "./ocpp.ts";
 import { openevseSection } from "./openevse.ts";
 
-export const SECTIONS: BenchSection[] = [dehneSection, evsemasterSection, ocppSection, openevseSection];
+export const SECTIONS: BenchSection[] = [dehneSection, evsemasterSection, ocppSection, huaweiSection, openevseSection];

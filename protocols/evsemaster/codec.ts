@@ -1,6 +1,7 @@
-// Typed EM messages in both directions, and the stream stage that turns UDP packets into them.
+// Typed EM messages in both directions, and the codecs that turn a UDP link's packets into them.
 
-import type { Datagram } from "../../lib/udp.ts";
+import { errorMessage } from "../../lib/errors.ts";
+import type { Codec } from "../../lib/link.ts";
 import * as A from "./app-payloads.ts";
 import { ACTION_GET, APP, CMD, NUMERIC_SETTINGS, settingOf, type NumericSetting } from "./enums.ts";
 import * as E from "./evse-payloads.ts";
@@ -150,8 +151,7 @@ function decodeWith<M>(f: Frame, fn: (f: Frame) => M): Decoded<M> {
   try {
     return { ok: true, frame: f, message: fn(f) };
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    return { ok: false, error: `command 0x${f.command.toString(16).padStart(4, "0")}: ${msg}`, serial: f.serial, command: f.command };
+    return { ok: false, error: `command 0x${f.command.toString(16).padStart(4, "0")}: ${errorMessage(err)}`, serial: f.serial, command: f.command };
   }
 }
 
@@ -167,21 +167,44 @@ export function decodeAppPacket(packet: Uint8Array): Decoded<AppMessage>[] {
   return decodeFrames(packet).map((r) => (r.ok ? decodeAppFrame(r.frame) : r));
 }
 
-/** A decoded datagram with the sender's address, so replies go to the right endpoint (§1). */
-export type Received<M> = Decoded<M> & { from: { address: string; port: number } };
+/** What the bridge sends down a charger's link: one datagram (serial and PIN field checked by the caller). */
+export interface AppDatagram {
+  serial: string;
+  /** The 6-byte PIN field (zeros without a PIN). */
+  password: Uint8Array;
+  message: AppMessage;
+}
 
-/** UDP packets in, typed messages (or bad-datagram values) out. */
-export function decoderStream<M>(decode: (packet: Uint8Array) => Decoded<M>[]): TransformStream<Datagram, Received<M>> {
-  return new TransformStream<Datagram, Received<M>>({
-    transform(d, controller) {
+/** What a (simulated) charger sends: the EVSE fills the PIN field itself (§2.3). */
+export interface EvseDatagram {
+  serial: string;
+  message: EvseMessage;
+}
+
+/** One UDP packet per chunk in, every datagram in it out, bad ones as values with their position. */
+function packetDecoder<M>(decode: (packet: Uint8Array) => Decoded<M>[]): TransformStream<Uint8Array, Decoded<M>> {
+  return new TransformStream<Uint8Array, Decoded<M>>({
+    transform(packet, controller) {
       let results: Decoded<M>[];
       try {
-        results = decode(d.data);
+        results = decode(packet);
       } catch (err) {
         // decode is written not to throw; this guard keeps one bad packet from ending the stream regardless.
-        results = [{ ok: false, error: `decoder failure: ${err instanceof Error ? err.message : String(err)}` }];
+        results = [{ ok: false, error: `decoder failure: ${errorMessage(err)}` }];
       }
-      for (const r of results) controller.enqueue({ ...r, from: { address: d.address, port: d.port } });
+      for (const r of results) controller.enqueue(r);
     },
   });
 }
+
+/** The bridge's side of a charger's UDP link: EVSE datagrams in, app datagrams out. */
+export const evsemasterCodec: Codec<Decoded<EvseMessage>, AppDatagram> = {
+  decoder: () => packetDecoder(decodeEvsePacket),
+  encoder: () => new TransformStream<AppDatagram, Uint8Array>({ transform: (d, c) => c.enqueue(encodeApp(d.serial, d.password, d.message)) }),
+};
+
+/** The charger's side (the simulator): app datagrams in, EVSE datagrams out. */
+export const chargerCodec: Codec<Decoded<AppMessage>, EvseDatagram> = {
+  decoder: () => packetDecoder(decodeAppPacket),
+  encoder: () => new TransformStream<EvseDatagram, Uint8Array>({ transform: (d, c) => c.enqueue(encodeEvse(d.serial, d.message)) }),
+};

@@ -34,6 +34,12 @@ export const chargerSchema = z
     max_current_a: z.number().int().min(6).max(32).default(32),
     /** Overrides the section's cooldown_s for this charger. */
     cooldown_s: z.number().min(0).optional(),
+    /**
+     * The charger's IP address. Datagrams for this serial from anywhere else are ignored and no PIN
+     * is ever sent elsewhere, from the very first beacon on (without it the address is learnt at
+     * the first login).
+     */
+    address: z.ipv4({ message: "expected the charger's IPv4 address, e.g. 192.168.1.20" }).optional(),
   })
   .strict();
 
@@ -48,8 +54,20 @@ export const evsemasterSchema = z
     discover: z.boolean().default(true),
     /** At most this many unconfigured chargers are created (from beacons only); forged serials must not grow the hub forever. */
     max_discovered: z.number().int().min(0).default(32),
-    /** Tried on discovered chargers without their own entry. */
+    /** Tried on chargers without their own PIN: only at an address they were logged in from before, unless discover_login. */
     default_password: pin.optional(),
+    /**
+     * Send default_password to any serial that beacons, at any address. Off by default: any LAN
+     * host can beacon a made-up serial and would receive the PIN.
+     */
+    discover_login: z.boolean().default(false),
+    /** A discovered charger (not in the config, no PIN learnt by `login`) offline this long is removed from MQTT and the hub (0 = never). */
+    forget_discovered_after_s: z.number().min(0).default(86_400),
+    /**
+     * A charger is pinned to the address it was first logged in from; it may move to another only
+     * after the old address has been silent this long (logged as a warning). 0 = follow at once.
+     */
+    address_change_after_s: z.number().min(0).default(86_400),
     /** Shown in the OEM app's history for sessions the bridge starts/stops. */
     user_id: z.string().min(1).max(16).regex(/^[\x20-\x7e]*$/).default("evse2mqtt"),
     /** Minimum time between two start/stop commands to one charger (relay and contactor wear). */

@@ -31,4 +31,9 @@ export class DiscoveryLimit {
     this.quietUntil = now + BURST_QUIET_MS;
     return false;
   }
+
+  /** A discovered charger was removed: its place is free again. */
+  release(): void {
+    if (this.count > 0) this.count--;
+  }
 }

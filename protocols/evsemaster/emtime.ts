@@ -42,7 +42,8 @@ export function zoneOffsetS(timeZone: string, unixMs: number): number {
   for (const p of formatter(timeZone).formatToParts(new Date(unixMs))) {
     if (p.type !== "literal") parts[p.type] = Number(p.value);
   }
-  const wallMs = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
+  const at = (k: string) => parts[k] ?? 0;
+  const wallMs = Date.UTC(at("year"), at("month") - 1, at("day"), at("hour"), at("minute"), at("second"));
   return Math.round((wallMs - Math.floor(unixMs / 1000) * 1000) / 1000);
 }
 

@@ -35,9 +35,15 @@ export const NUMERIC_SETTINGS = {
 } as const;
 export type NumericSetting = keyof typeof NUMERIC_SETTINGS;
 
+const SETTING_OF = new Map<number, NumericSetting>([
+  [CMD.maxCurrent, "maxCurrent"],
+  [CMD.offlineCharge, "offlineCharge"],
+  [CMD.language, "language"],
+  [CMD.temperatureUnit, "temperatureUnit"],
+]);
+
 export function settingOf(command: number): NumericSetting | undefined {
-  for (const [k, v] of Object.entries(NUMERIC_SETTINGS)) if (v === command) return k as NumericSetting;
-  return undefined;
+  return SETTING_OF.get(command);
 }
 
 export const GUN_STATES: Record<number, string> = { 1: "disconnected", 2: "connected_unlocked", 3: "negotiating", 4: "connected_locked" };

@@ -21,7 +21,7 @@ export type FrameResult = { ok: true; frame: Frame } | { ok: false; error: strin
 
 export function byteSum(b: Uint8Array, end: number): number {
   let sum = 0;
-  for (let i = 0; i < end; i++) sum += b[i]!;
+  for (let i = 0; i < end; i++) sum += b[i] ?? 0;
   return sum;
 }
 
@@ -123,7 +123,7 @@ export function readString(b: Uint8Array, off: number, size: number): string {
   const end = Math.min(b.length, off + size);
   let s = "";
   for (let i = off; i < end; i++) {
-    const c = b[i]!;
+    const c = b[i] ?? 0;
     if (c === 0) break;
     s += String.fromCharCode(c);
   }

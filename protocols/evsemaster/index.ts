@@ -1,14 +1,26 @@
-// EVSEMaster (Besen, Telestar, Morec, … over UDP 28376) as a bridge protocol plugin.
+// EVSEMaster (Besen, Telestar, Morec, … over UDP 28376) as a bridge protocol plugin. Only the config
+// schema is loaded up front; the listener and the simulator are imported when they are started, so
+// a bridge without EVSEMaster never loads them.
 
 import type { Logger } from "../../lib/log.ts";
 import type { BridgeContext, ProtocolPlugin, Running } from "../../lib/protocol.ts";
-import { startBridge } from "./bridge.ts";
 import { evsemasterSchema } from "./config.ts";
-import { DEFAULT_FLEET, SIMULATE_HELP, simulate, startFleet } from "./simulator.ts";
 
 /** The PIN the demo chargers accept when the demo config names none (the OEM factory default). */
 export const DEMO_PASSWORD = "123456";
 export const DEMO_SERIAL = "8800000000000001";
+
+const SIMULATE_HELP = `evse2mqtt simulate evsemaster [options]
+  --count N           chargers to simulate (default 1)
+  --model M           telestar | bs20 | mixed (default mixed)
+  --password PIN      6-digit PIN the chargers accept (default 123456)
+  --serial HEX        first serial, 16 hex digits (default 8800000000000001)
+  --target HOST:PORT  where beacons go (default 255.255.255.255:28376)
+  --bind ADDR         local address for the chargers' sockets (default 0.0.0.0)
+  --beacon-s S        beacon interval (default 5)
+  --unplugged         start without a car plugged in
+  --car-max-a A       what the car draws at most (default 16)
+  --time-zone TZ      charger clock zone (default: this host's)`;
 
 export const evsemasterPlugin: ProtocolPlugin = {
   name: "evsemaster",
@@ -16,13 +28,16 @@ export const evsemasterPlugin: ProtocolPlugin = {
   simulateHelp: SIMULATE_HELP,
   configSchema: evsemasterSchema,
   enabledByDefault: false,
-  demoFlags: [`evsemaster.default_password=${DEMO_PASSWORD}`],
+  // The demo chargers are new serials on loopback: they get the shared PIN only with discover_login.
+  demoFlags: [`evsemaster.default_password=${DEMO_PASSWORD}`, "evsemaster.discover_login=true"],
 
-  start(ctx: BridgeContext, section: unknown): Promise<Running> {
-    return startBridge(ctx, evsemasterSchema.parse(section));
+  async start(ctx: BridgeContext, section: unknown): Promise<Running> {
+    const { startEvsemaster } = await import("./listener.ts");
+    return startEvsemaster(ctx, evsemasterSchema.parse(section));
   },
 
-  simulate(args: string[], log: Logger): Promise<Running> {
+  async simulate(args: string[], log: Logger): Promise<Running> {
+    const { simulate } = await import("./sim/fleet.ts");
     return simulate(args, log);
   },
 
@@ -35,6 +50,7 @@ export const evsemasterPlugin: ProtocolPlugin = {
     const cfg = evsemasterSchema.parse(section);
     const password = cfg.charger.find((c) => c.password)?.password ?? cfg.default_password ?? DEMO_PASSWORD;
     const first = cfg.charger[0]?.serial ?? DEMO_SERIAL;
+    const { DEFAULT_FLEET, startFleet } = await import("./sim/fleet.ts");
     const { running } = await startFleet(
       {
         ...DEFAULT_FLEET,

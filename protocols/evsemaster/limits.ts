@@ -1,6 +1,8 @@
-// Pure checks on what a command asks for, before anything reaches the EVSE: currents and start times.
+// Pure checks on what a command asks for, before anything reaches the EVSE: the current cap and
+// start times (the currents themselves go through the charger's ChargeGuard).
 
 import { CommandError } from "../../lib/errors.ts";
+import { ChargeGuard } from "../../lib/guard.ts";
 
 /** IEC 61851: a charging current below 6 A cannot be signalled. */
 export const MIN_AMPS = 6;
@@ -9,23 +11,31 @@ const MAX_RESERVATION_MS = 24 * 3600 * 1000;
 /** A start_at this far in the past is a clock or queueing slip: start now. Older is refused. */
 const PAST_SLACK_MS = 5 * 60 * 1000;
 
-/** The highest current the bridge may send: min(32, device max, configured max). */
+/** The highest current the bridge may send: min(32, device max, configured max); 0 means the device did not say. */
+export function ampsLimit(deviceMaxA: number | undefined, configMaxA: number | undefined): number {
+  return Math.min(MAX_AMPS, deviceMaxA || MAX_AMPS, configMaxA ?? MAX_AMPS);
+}
+
+/** As ampsLimit, refusing a device that cannot take 6 A: a real 1–5 A must not be silently replaced by 6 A. */
 export function ampsCap(deviceMaxA: number | undefined, configMaxA: number | undefined): number {
-  // 0 means the device did not say; a real 1–5 A must not be silently replaced by 6 A.
-  const cap = Math.min(MAX_AMPS, deviceMaxA || MAX_AMPS, configMaxA ?? MAX_AMPS);
+  const cap = ampsLimit(deviceMaxA, configMaxA);
   if (cap < MIN_AMPS) throw new CommandError(`the charger reports at most ${cap} A, below the ${MIN_AMPS} A minimum: refusing to set a current`);
   return cap;
 }
 
 /**
- * The current to send for `asked`. Only ever lowered: above the cap it is clamped (and the reply
- * says clamped_from), fractions are rounded down, and below 6 A it is refused, because raising a
- * current beyond what was asked is the unsafe direction.
+ * The one guard of a charger: 6 A up to ampsLimit, whole amps, `cooldownS` between starts and
+ * stops. The device's own maximum is learnt from its beacon, so the cap is read at every command.
  */
-export function pickAmps(asked: number, cap: number, field: string): { amps: number; clamped_from?: number } {
-  if (!(asked >= MIN_AMPS)) throw new CommandError(`${field} ${asked} A is below the ${MIN_AMPS} A minimum; use enabled:false to stop charging`);
-  const amps = Math.min(cap, Math.floor(asked));
-  return amps === asked ? { amps } : { amps, clamped_from: asked };
+export function chargerGuard(deviceMaxA: () => number | undefined, configMaxA: number | undefined, cooldownS: number, now?: () => number): ChargeGuard {
+  return new ChargeGuard({
+    minA: MIN_AMPS,
+    get maxA() {
+      return ampsLimit(deviceMaxA(), configMaxA);
+    },
+    switchIntervalMs: cooldownS * 1000,
+    ...(now && { now }),
+  });
 }
 
 /** When a charge_start should begin (ms): now without start_at, else start_at within −5 min … +24 h. */

@@ -1,4 +1,4 @@
-// The MQTT JSON the EVSEMaster driver accepts on `<base>/<id>/request`: one args schema per action.
+// The MQTT JSON the EVSEMaster actions accept on `<base>/<id>/request`: one args schema per action.
 
 import { z } from "zod";
 import { NAME_MAX } from "./app-payloads.ts";
@@ -29,20 +29,6 @@ export const setLanguageArgs = z.object({ language: z.union([z.enum(LANGUAGES), 
 export const setTemperatureUnitArgs = z.object({ unit: z.enum(["celsius", "fahrenheit"]) }).strict();
 export const setOfflineChargeArgs = z.object({ enabled: z.boolean() }).strict();
 export const setMaxCurrentArgs = z.object({ amps: z.number().int() }).strict();
-export const fetchConfigArgs = z.object({}).strict();
 export const loginArgs = z.object({ password: pin.optional() }).strict();
-
-export const REQUEST_ACTIONS = {
-  charge_start: chargeStartArgs,
-  charge_stop: chargeStopArgs,
-  set_name: setNameArgs,
-  set_language: setLanguageArgs,
-  set_temperature_unit: setTemperatureUnitArgs,
-  set_offline_charge: setOfflineChargeArgs,
-  set_max_current: setMaxCurrentArgs,
-  fetch_config: fetchConfigArgs,
-  login: loginArgs,
-} as const;
-export type RequestAction = keyof typeof REQUEST_ACTIONS;
 
 export type ChargeStartArgs = z.infer<typeof chargeStartArgs>;

@@ -1,10 +1,9 @@
 // A ChargeStopResponse says the charger took the command, not that the output is off: the stop is
 // confirmed by a status datagram received after it that shows no session and no power (§5.4, §7).
 
-import { CommandError } from "../../lib/errors.ts";
-import type { EvseCharger } from "./driver.ts";
+import { CommandError, errorMessage, TimeoutError } from "../../lib/errors.ts";
+import type { CommandSession } from "./context.ts";
 import { computedPowerW, type StatusData } from "./evse-payloads.ts";
-import { ReplyTimeoutError } from "./pending.ts";
 import { statusActive } from "./view.ts";
 
 /** At or below this the output counts as off (meter noise). */
@@ -25,17 +24,18 @@ export function describeStatus(s: StatusData): string {
  * Waits until `deadline` (ms) for a status newer than the `countBefore`-th one that shows the
  * output off. A lost session or the charger going offline is an error of its own.
  */
-export async function confirmStopped(d: EvseCharger, countBefore: number, deadline: number): Promise<StopCheck> {
-  let last: StatusData | null = d.statusCount > countBefore ? d.view.status : null;
+export async function confirmStopped(s: Pick<CommandSession, "statusCount" | "status" | "nextStatus">, countBefore: number, deadline: number, now: () => number): Promise<StopCheck> {
+  let last: StatusData | null = s.statusCount > countBefore ? s.status : null;
   for (;;) {
     if (last && isStopped(last)) return { stopped: true, status: last };
-    const left = deadline - Date.now();
+    const left = deadline - now();
     if (left <= 0) return { stopped: false, last };
     try {
-      last = await d.pending.wait<StatusData>("status", left, "status datagram");
+      const m = await s.nextStatus(left);
+      if (m.type === "status") last = m.status;
     } catch (err) {
-      if (err instanceof ReplyTimeoutError) return { stopped: false, last };
-      throw new CommandError(`${err instanceof Error ? err.message : String(err)}, before the stop was confirmed by the charger's status: energy may still flow`);
+      if (err instanceof TimeoutError) return { stopped: false, last };
+      throw new CommandError(`${errorMessage(err)}, before the stop was confirmed by the charger's status: energy may still flow`);
     }
   }
 }

@@ -8,6 +8,7 @@
 // fit its function code is not a framing problem: it comes out as an ADU with an `invalid` PDU,
 // which the register server answers with an exception, as a Modbus server should. The one
 // non-fatal bad item is a header with length 1 (unit id, no PDU): its end is known, it is skipped.
+import type { Codec } from "../../lib/link.ts";
 import { MAX_ADU_LENGTH, MBAP_LENGTH, mbapProblem, readMbap, writeMbap } from "./mbap.ts";
 import { decodePdu, encodePdu, type Pdu, type Sender } from "./pdu.ts";
 
@@ -130,3 +131,9 @@ export function aduEncoder(): TransformStream<Adu, Uint8Array> {
     },
   });
 }
+
+/** The dispenser's side of the link (the bridge): the PSU's requests in, our answers and reports out. */
+export const dispenserCodec: Codec<AduOrBad, Adu> = { decoder: () => aduDecoder("psu"), encoder: aduEncoder };
+
+/** The PSU's side (the simulator): the dispenser's answers and reports in, requests out. */
+export const psuCodec: Codec<AduOrBad, Adu> = { decoder: () => aduDecoder("dispenser"), encoder: aduEncoder };

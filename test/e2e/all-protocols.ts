@@ -50,6 +50,7 @@ compat_base = "${base}_ocpp"
 bind = "127.0.0.1"
 port = ${ports.evsemaster}
 default_password = "123456"
+discover_login = true
 time_zone = "Europe/Berlin"
 [[openevse]]
 name = "oe1"

@@ -3,9 +3,10 @@
 import { expect, test } from "bun:test";
 import type { ChargeStart } from "../../../protocols/evsemaster/app-payloads.ts";
 import { emToDate } from "../../../protocols/evsemaster/emtime.ts";
-import type { SimCharger } from "../../../protocols/evsemaster/sim-charger.ts";
+import type { SimCharger } from "../../../protocols/evsemaster/sim/charger.ts";
 import { brokerForFile } from "../../support/broker-for-file.ts";
-import { E2E_TIMEOUT_MS, rig, sleep, TZ } from "./rig.ts";
+import { until } from "../../support/until.ts";
+import { E2E_TIMEOUT_MS, rig, TZ } from "./rig.ts";
 
 const mosq = brokerForFile({ timeoutMs: E2E_TIMEOUT_MS });
 
@@ -18,7 +19,7 @@ function lastStart(sim: SimCharger): ChargeStart {
 }
 
 test("charge start with every parameter, then stop (three-phase unit, forced single phase)", async () => {
-  const r = await rig(mosq.url, { default_password: "123456" }, { model: "bs20" });
+  const r = await rig(mosq.url, { default_password: "123456", discover_login: true }, { model: "bs20" });
   try {
     await r.detail(S1, (x) => x.logged_in === true);
     const res = await r.request(S1, "charge_start", { max_amps: 40, max_duration_minutes: 90, max_energy_kwh: 7.5, single_phase: true, user_id: "tester", charge_id: "ABC123" });
@@ -46,7 +47,7 @@ test("charge start with every parameter, then stop (three-phase unit, forced sin
     const starts = r.sims[0]!.received.filter((x) => x.message.type === "chargeStart").length;
     const low = await r.request(S1, "charge_start", { max_amps: 3 });
     expect(low).toMatchObject({ status: "error" });
-    expect(low.error).toContain("below the 6 A minimum");
+    expect(low.error).toContain("below the minimum 6 A");
     expect(r.sims[0]!.received.filter((x) => x.message.type === "chargeStart")).toHaveLength(starts);
     expect(lastStart(r.sims[0]!)).toMatchObject({ lineId: 2, chargeType: 1, userId: "evse2mqtt", maxDurationMin: null, maxEnergyKwh: null });
   } finally {
@@ -55,7 +56,7 @@ test("charge start with every parameter, then stop (three-phase unit, forced sin
 }, E2E_TIMEOUT_MS);
 
 test("scheduled start, cancel; too far ahead and car not plugged in are refused precisely", async () => {
-  const r = await rig(mosq.url, { default_password: "123456" }, { model: "telestar" });
+  const r = await rig(mosq.url, { default_password: "123456", discover_login: true }, { model: "telestar" });
   try {
     await r.detail(S1, (x) => x.logged_in === true);
     const at = new Date(Date.now() + 3600_000);
@@ -91,7 +92,7 @@ test("scheduled start, cancel; too far ahead and car not plugged in are refused 
 }, E2E_TIMEOUT_MS);
 
 test("every config set, current_limit_a via /set, fetch_config", async () => {
-  const r = await rig(mosq.url, { default_password: "123456" }, { model: "telestar" });
+  const r = await rig(mosq.url, { default_password: "123456", discover_login: true }, { model: "telestar" });
   try {
     await r.detail(S1, (x) => x.logged_in === true && (x.config as Record<string, unknown>).fetched_at !== null);
     expect(await r.request(S1, "set_name", { name: "Garage" })).toMatchObject({ status: "ok", data: { name: "Garage" } });
@@ -104,7 +105,7 @@ test("every config set, current_limit_a via /set, fetch_config", async () => {
     expect(range.error).toContain("out of range");
     const low = await r.set(S1, { current_limit_a: 3 });
     expect(low).toMatchObject({ status: "error" });
-    expect(low.error).toContain("below the 6 A minimum; use enabled:false to stop charging");
+    expect(low.error).toContain("below the minimum 6 A; use enabled:false to stop charging");
     expect(r.sims[0]!.state.maxCurrentA).toBe(20);
     expect(await r.set(S1, { current_limit_a: 40 })).toMatchObject({ status: "ok", data: { current_limit: { max_current_a: 32, clamped_from: 40 } } });
     expect(await r.set(S1, { current_limit_a: 6 })).toMatchObject({ status: "ok", data: { current_limit: { max_current_a: 6 } } });
@@ -120,7 +121,7 @@ test("every config set, current_limit_a via /set, fetch_config", async () => {
 }, E2E_TIMEOUT_MS);
 
 test("/set enabled starts and stops; start/stop inside the cooldown is refused", async () => {
-  const r = await rig(mosq.url, { default_password: "123456", cooldown_s: 30 }, { model: "telestar" });
+  const r = await rig(mosq.url, { default_password: "123456", discover_login: true, cooldown_s: 30 }, { model: "telestar" });
   try {
     await r.detail(S1, (x) => x.logged_in === true && (x.config as Record<string, unknown>).fetched_at !== null);
     const on = await r.set(S1, { enabled: true });
@@ -139,7 +140,7 @@ test("/set enabled starts and stops; start/stop inside the cooldown is refused",
 }, E2E_TIMEOUT_MS);
 
 test("a GET answer arriving while a SET waits does not answer the SET", async () => {
-  const r = await rig(mosq.url, { default_password: "123456" }, { model: "telestar" });
+  const r = await rig(mosq.url, { default_password: "123456", discover_login: true }, { model: "telestar" });
   try {
     await r.detail(S1, (x) => x.logged_in === true && (x.config as Record<string, unknown>).fetched_at !== null);
     r.sims[0]!.getEchoBeforeSet = true;
@@ -170,7 +171,7 @@ test("/set never answers from a stale status: offline, refused login and lost se
     expect(offline.error).toContain("offline");
     // Back, but the PIN was changed in the OEM app meanwhile (and a car may be charging by card).
     sim.opts.password = "999999";
-    await sleep(1600);
+    await until(() => !sim.loggedIn, "the simulator drops the silent session", 5000);
     sim.silent = false;
     await r.detail(S1, (x) => x.login_error === "wrong password");
     for (const enabled of [false, true]) {

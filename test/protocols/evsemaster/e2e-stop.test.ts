@@ -12,7 +12,7 @@ const VERIFY_S = 2;
 
 /** A charging session, started through the bridge or (`byCard`) at the charger itself, which claims no cooldown. */
 async function chargingRig(section: Record<string, unknown> = {}, byCard = false) {
-  const r = await rig(mosq.url, { default_password: "123456", stop_verify_s: VERIFY_S, ...section }, { model: "bs20" });
+  const r = await rig(mosq.url, { default_password: "123456", discover_login: true, stop_verify_s: VERIFY_S, ...section }, { model: "bs20" });
   await r.detail(S1, (x) => x.logged_in === true);
   if (byCard) {
     const now = Date.now();

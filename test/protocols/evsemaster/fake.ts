@@ -3,8 +3,12 @@
 
 import dgram from "node:dgram";
 import { decodeAppPacket, encodeEvse, type AppMessage, type EvseMessage } from "../../../protocols/evsemaster/codec.ts";
-import { SimState, MODELS } from "../../../protocols/evsemaster/sim-model.ts";
-import { sleep } from "./rig.ts";
+import { SimState, MODELS } from "../../../protocols/evsemaster/sim/model.ts";
+import { until } from "../../support/until.ts";
+
+/** A serial the tests configure (with a PIN) only to use as a sentinel: a beacon of it gets a RequestLogin. */
+export const SENTINEL = "5e5e000000000001";
+export const SENTINEL_CHARGER = { serial: SENTINEL, password: "000000" };
 
 export interface Heard {
   serial: string;
@@ -42,14 +46,27 @@ export class FakeHost {
     return this.heard.filter((h) => h.message.type === type).length;
   }
 
-  async waitFor(type: AppMessage["type"], timeoutMs = 3000): Promise<Heard> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const h = this.heard.find((x) => x.message.type === type);
-      if (h) return h;
-      if (Date.now() > until) throw new Error(`no ${type} within ${timeoutMs} ms (heard: ${this.heard.map((x) => x.message.type).join(", ")})`);
-      await sleep(10);
-    }
+  async waitFor(type: AppMessage["type"], timeoutMs = 3000, serial?: string): Promise<Heard> {
+    const match = (x: Heard) => x.message.type === type && (serial === undefined || x.serial === serial);
+    await until(() => this.heard.some(match), `${type} from the bridge (heard: ${this.heard.map((x) => x.message.type).join(", ")})`, timeoutMs);
+    const h = this.heard.find(match);
+    if (!h) throw new Error(`no ${type}`);
+    return h;
+  }
+
+  /**
+   * Beacons SENTINEL (configured with a PIN in the test) and waits for the bridge's RequestLogin to
+   * it. The bridge handles one host's datagrams in order and answers it through one link, so
+   * whatever it would have sent this host in reply to anything sent before has arrived by then.
+   */
+  async sentinel(): Promise<void> {
+    await this.send(SENTINEL, { type: "beacon", info: INFO });
+    await this.waitFor("requestLogin", 5000, SENTINEL);
+  }
+
+  /** What the bridge sent this host, sentinel traffic left out. */
+  heardBesidesSentinel(): Heard[] {
+    return this.heard.filter((h) => h.serial !== SENTINEL);
   }
 
   close(): Promise<void> {

@@ -3,8 +3,8 @@
 import dgram from "node:dgram";
 import { silentLogger } from "../../../lib/log.ts";
 import { evsemasterPlugin } from "../../../protocols/evsemaster/index.ts";
-import type { SimCharger } from "../../../protocols/evsemaster/sim-charger.ts";
-import { DEFAULT_FLEET, startFleet, type FleetOptions } from "../../../protocols/evsemaster/simulator.ts";
+import type { SimCharger } from "../../../protocols/evsemaster/sim/charger.ts";
+import { DEFAULT_FLEET, startFleet, type FleetOptions } from "../../../protocols/evsemaster/sim/fleet.ts";
 import { startInProcess, type InProcessBridge } from "../../support/in-process-bridge.ts";
 import { MqttProbe } from "../../support/mqtt-probe.ts";
 
@@ -107,4 +107,15 @@ export async function rig(brokerUrl: string, section: Record<string, unknown>, f
 /** bun's default is 5 s per test; these run a few seconds of real timers. */
 export const E2E_TIMEOUT_MS = 30_000;
 
-export { sleep } from "../../support/until.ts";
+let sentinels = 0;
+
+/**
+ * Changes what `sim` beacons (its hotline) and waits until the bridge publishes it for `id`: every
+ * beacon before has been handled by then, and whatever the bridge answered to them has been sent.
+ * Only for a simulator that beacons, i.e. one the bridge is not logged in to.
+ */
+export async function beaconSentinel(r: Rig, sim: SimCharger, id: string): Promise<void> {
+  const hotline = `SENTINEL-${sentinels++}`;
+  sim.opts.model = { ...sim.opts.model, info: { ...sim.opts.model.info, hotline } };
+  await r.detail(id, (d) => (d.info as { hotline?: unknown } | null)?.hotline === hotline);
+}

@@ -3,8 +3,10 @@
 import { expect, test } from "bun:test";
 import dgram from "node:dgram";
 import { silentLogger } from "../../../lib/log.ts";
-import { DEFAULT_FLEET, nthSerial, simulate, startFleet } from "../../../protocols/evsemaster/simulator.ts";
-import { freeUdpPort, sleep } from "./rig.ts";
+import { DEFAULT_FLEET, nthSerial, simulate, startFleet } from "../../../protocols/evsemaster/sim/fleet.ts";
+import { decodeEvsePacket } from "../../../protocols/evsemaster/codec.ts";
+import { until } from "../../support/until.ts";
+import { freeUdpPort } from "./rig.ts";
 
 test("an invalid --time-zone or an overflowing serial is an argument error", async () => {
   const port = await freeUdpPort();
@@ -17,15 +19,24 @@ test("an invalid --time-zone or an overflowing serial is an argument error", asy
 test("startFleet stops the chargers it started when a later one fails", async () => {
   const listener = dgram.createSocket("udp4");
   await new Promise<void>((res) => listener.bind(0, "127.0.0.1", () => res()));
-  let beacons = 0;
-  listener.on("message", () => beacons++);
+  const serials: string[] = [];
+  listener.on("message", (buf) => {
+    for (const d of decodeEvsePacket(new Uint8Array(buf))) if (d.ok) serials.push(d.frame.serial);
+  });
+  const target = { address: "127.0.0.1", port: listener.address().port };
   try {
-    const fleet = { ...DEFAULT_FLEET, serial: "fffffffffffffffe", count: 3, bind: "127.0.0.1", beaconMs: 50, target: { address: "127.0.0.1", port: listener.address().port } };
+    const fleet = { ...DEFAULT_FLEET, serial: "fffffffffffffffe", count: 3, bind: "127.0.0.1", beaconMs: 50, target };
     await expect(startFleet(fleet, silentLogger)).rejects.toThrow("overflows 16 hex digits");
-    await sleep(100);
-    beacons = 0;
-    await sleep(300);
-    expect(beacons).toBe(0);
+    // Sentinel: a fleet of its own, started after the failure; after its first beacon, and while it
+    // beacons three times more (150 ms, three of the failed fleet's intervals), nobody else may.
+    const sentinel = await startFleet({ ...fleet, serial: "0000000000000001", count: 1 }, silentLogger);
+    try {
+      await until(() => serials.filter((s) => s === "0000000000000001").length >= 4, "the sentinel fleet beacons four times");
+      const after = serials.slice(serials.indexOf("0000000000000001"));
+      expect(after.filter((s) => s !== "0000000000000001")).toEqual([]);
+    } finally {
+      await sentinel.running.stop();
+    }
   } finally {
     listener.close();
   }

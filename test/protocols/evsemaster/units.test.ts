@@ -6,7 +6,7 @@ import type { Logger } from "../../../lib/log.ts";
 import { evsemasterSchema } from "../../../protocols/evsemaster/config.ts";
 import { DiscoveryLimit } from "../../../protocols/evsemaster/discovery.ts";
 import { EndpointGuard } from "../../../protocols/evsemaster/endpoint.ts";
-import { ampsCap, pickAmps, startAtMs } from "../../../protocols/evsemaster/limits.ts";
+import { ampsCap, chargerGuard, startAtMs } from "../../../protocols/evsemaster/limits.ts";
 import { chargeStartArgs } from "../../../protocols/evsemaster/messages.ts";
 
 function recorder(): { log: Logger; lines: { level: string; msg: string }[] } {
@@ -22,7 +22,7 @@ describe("EndpointGuard", () => {
 
   test("the address is learnt from a beacon only", () => {
     const g = new EndpointGuard();
-    expect(g.admit(charger, false, false)).toBe(true);
+    expect(g.admit(charger, false, false).ok).toBe(true);
     expect(g.current).toBeUndefined();
     g.admit(charger, true, false);
     expect(g.text).toBe("192.168.1.20:7248");
@@ -31,11 +31,11 @@ describe("EndpointGuard", () => {
   test("pinned: other addresses are dropped and counted, even beacons; a new port from the same address is followed", () => {
     const g = new EndpointGuard();
     g.admit(charger, true, false);
-    expect(g.admit(other, true, true)).toBe(false);
-    expect(g.admit(other, false, true)).toBe(false);
+    expect(g.admit(other, true, true).ok).toBe(false);
+    expect(g.admit(other, false, true).ok).toBe(false);
     expect(g.dropped).toBe(2);
     expect(g.text).toBe("192.168.1.20:7248");
-    expect(g.admit({ address: charger.address, port: 11938 }, false, true)).toBe(true);
+    expect(g.admit({ address: charger.address, port: 11938 }, false, true).ok).toBe(true);
     expect(g.text).toBe("192.168.1.20:11938");
     expect(g.isPeer(other)).toBe(false);
   });
@@ -43,7 +43,7 @@ describe("EndpointGuard", () => {
   test("not pinned: a beacon from another address moves the endpoint, other datagrams do not", () => {
     const g = new EndpointGuard();
     g.admit(charger, true, false);
-    expect(g.admit(other, false, false)).toBe(true);
+    expect(g.admit(other, false, false).ok).toBe(true);
     expect(g.text).toBe("192.168.1.20:7248");
     g.admit(other, true, false);
     expect(g.text).toBe("192.168.1.66:7248");
@@ -66,12 +66,17 @@ describe("DiscoveryLimit", () => {
 });
 
 describe("currents and start times", () => {
-  test("below 6 A is refused, above the cap lowered with clamped_from, fractions rounded down", () => {
-    expect(() => pickAmps(3, 32, "current_limit_a")).toThrow("current_limit_a 3 A is below the 6 A minimum; use enabled:false to stop charging");
-    expect(() => pickAmps(5.9, 32, "max_amps")).toThrow("below the 6 A minimum");
-    expect(pickAmps(6, 32, "x")).toEqual({ amps: 6 });
-    expect(pickAmps(40, 16, "x")).toEqual({ amps: 16, clamped_from: 40 });
-    expect(pickAmps(10.7, 32, "x")).toEqual({ amps: 10, clamped_from: 10.7 });
+  test("below 6 A is refused, above the cap lowered with clamped_from, fractions rounded down (the charger's guard)", () => {
+    let deviceMax: number | undefined;
+    const g = chargerGuard(() => deviceMax, undefined, 0);
+    expect(() => g.current(3, "current_limit_a")).toThrow("current_limit_a 3 A is below the minimum 6 A; use enabled:false to stop charging");
+    expect(() => g.current(5.9, "max_amps")).toThrow("below the minimum 6 A");
+    expect(g.current(6, "x")).toEqual({ amps: 6 });
+    expect(g.current(10.7, "x")).toEqual({ amps: 10, clamped_from: 10.7 });
+    // The device's maximum, learnt from its beacon after the guard was made, caps what follows.
+    deviceMax = 16;
+    expect(g.current(40, "x")).toEqual({ amps: 16, clamped_from: 40 });
+    expect(chargerGuard(() => 16, 10, 0).current(40, "x")).toEqual({ amps: 10, clamped_from: 40 });
   });
 
   test("a device that cannot take 6 A is refused instead of being sent 6 A", () => {

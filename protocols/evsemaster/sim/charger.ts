@@ -1,11 +1,14 @@
 // One simulated EVSEMaster charger on its own UDP socket: beacons, PIN check, Heading and status
-// pushes, and answers to every command the bridge sends.
+// pushes, and answers to every command the bridge sends. The app it talks to is a UDP link (the
+// same Links and codec as the bridge); beacons go out on the bare socket, as broadcasts would.
 
-import type { Logger } from "../../lib/log.ts";
-import { datagrams, openUdp, type UdpEndpoint } from "../../lib/udp.ts";
-import { decodeAppPacket, decoderStream, encodeEvse, type AppMessage, type EvseMessage, type Received } from "./codec.ts";
-import { dateToEm, emToDate } from "./emtime.ts";
-import { SimState, type SimModel } from "./sim-model.ts";
+import { formatHostPort, framed } from "../../../lib/link.ts";
+import type { Logger } from "../../../lib/log.ts";
+import { openUdp, type UdpEndpoint, type UdpLink } from "../../../lib/udp.ts";
+import { type AppMessage, chargerCodec, type Decoded, encodeEvse, type EvseDatagram, type EvseMessage } from "../codec.ts";
+import { dateToEm, emToDate } from "../emtime.ts";
+import { APP } from "../enums.ts";
+import { SimState, type SimModel } from "./model.ts";
 
 export interface SimOptions {
   serial: string;
@@ -44,10 +47,14 @@ export class SimCharger {
   private client: Endpoint | undefined;
   private lastAnswerMs = 0;
   private nextBeacon = 0;
+  /** Beacons sent so far (tests wait for a few to pass). */
+  beaconsSent = 0;
   private nextHeading = 0;
   private nextStatus = 0;
   private lastStep = Date.now();
   private readonly pumps: Promise<void>[] = [];
+  /** One writer per app host that has sent us something. */
+  private readonly links = new Map<string, WritableStreamDefaultWriter<EvseDatagram>>();
   /** Everything the app sent, for tests and debugging. */
   readonly received: { at: number; message: AppMessage }[] = [];
 
@@ -64,14 +71,7 @@ export class SimCharger {
   }
 
   async start(): Promise<void> {
-    const pumps = this.pumps;
-    const sock = await openUdp({ bind: this.opts.bind, port: 0, broadcast: true }, (link) => {
-      pumps.push(datagrams(link)
-        .pipeThrough(decoderStream(decodeAppPacket))
-        .pipeTo(new WritableStream({ write: (r) => this.onReceive(r) }))
-        .catch(() => {}));
-    });
-    this.sock = sock;
+    this.sock = await openUdp({ bind: this.opts.bind, port: 0, broadcast: true }, (link) => this.onLink(link));
     const stepMs = Math.max(20, Math.min(500, Math.min(this.opts.beaconMs, this.opts.headingMs, this.opts.statusMs) / 4));
     this.timer = setInterval(() => this.tick(Date.now()), stepMs);
     this.tick(Date.now());
@@ -93,9 +93,20 @@ export class SimCharger {
     return dateToEm(new Date(ms), this.opts.timeZone);
   }
 
+  private onLink(link: UdpLink): void {
+    const f = framed(link, chargerCodec);
+    const writer = f.writable.getWriter();
+    writer.closed.catch(() => {});
+    this.links.set(link.remote, writer);
+    const from = { address: link.address, port: link.port };
+    this.pumps.push(f.readable.pipeTo(new WritableStream({ write: (r) => this.onReceive(r, from) })).catch(() => {}));
+  }
+
   private emit(m: EvseMessage, to: Endpoint): void {
     if (this.silent || !this.sock) return;
-    this.sock.send(encodeEvse(this.opts.serial, m), to.address, to.port).catch(() => {});
+    const link = this.links.get(formatHostPort(to.address, to.port));
+    const sent = link ? link.write({ serial: this.opts.serial, message: m }) : this.sock.send(encodeEvse(this.opts.serial, m), to.address, to.port);
+    sent.catch(() => {});
   }
 
   private tick(now: number): void {
@@ -108,6 +119,7 @@ export class SimCharger {
     if (!this.client) {
       if (now >= this.nextBeacon) {
         this.nextBeacon = now + this.opts.beaconMs;
+        if (!this.silent) this.beaconsSent++;
         this.emit({ type: "beacon", info: this.opts.model.info }, this.opts.target);
       }
       return;
@@ -131,11 +143,10 @@ export class SimCharger {
     if (session) this.emit({ type: "session", pushed: true, session }, this.client);
   }
 
-  private onReceive(r: Received<AppMessage>): void {
-    if (!r.ok || r.frame.serial !== this.opts.serial || !(r.frame.command & 0x8000)) return;
+  private onReceive(r: Decoded<AppMessage>, from: Endpoint): void {
+    if (!r.ok || r.frame.serial !== this.opts.serial || !(r.frame.command & APP)) return;
     const m = r.message;
     this.received.push({ at: Date.now(), message: m });
-    const from = r.from;
     const pinOk = new TextDecoder().decode(r.frame.password) === this.opts.password;
     if (m.type === "requestLogin") {
       this.emit(pinOk ? { type: "loginResponse", info: this.opts.model.info } : { type: "passwordError" }, from);

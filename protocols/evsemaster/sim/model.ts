@@ -1,8 +1,8 @@
 // The simulated charger's physics and state machine, free of sockets so its rules read plainly.
 
-import type { ChargeRecord, ChargeStart } from "./app-payloads.ts";
-import { STATE_CHARGING, STATE_RESERVED } from "./enums.ts";
-import type { LoginInfo, SessionData, StartResult, StatusData, VersionInfo } from "./evse-payloads.ts";
+import type { ChargeRecord, ChargeStart } from "../app-payloads.ts";
+import { STATE_CHARGING, STATE_RESERVED } from "../enums.ts";
+import type { LoginInfo, SessionData, StartResult, StatusData, VersionInfo } from "../evse-payloads.ts";
 
 export interface SimModel {
   info: LoginInfo;
@@ -98,7 +98,7 @@ export class SimState {
       const limitKwh = s.start.maxEnergyKwh;
       if (limitKwh !== null && this.energyKwh - s.energyStartKwh >= limitKwh) this.stop();
     }
-    this.amps = this.charging ? Math.min(this.carMaxA, s!.start.maxCurrentA) : 0;
+    this.amps = s && this.charging ? Math.min(this.carMaxA, s.start.maxCurrentA) : 0;
     this.energyKwh += (this.powerW() * dtMs) / 3_600_000_000;
   }
 

@@ -1,12 +1,13 @@
 // `evse2mqtt simulate evsemaster`: a fleet of fake EVSEMaster chargers for testing without hardware.
 
 import { parseArgs } from "node:util";
-import type { Logger } from "../../lib/log.ts";
-import type { Running } from "../../lib/protocol.ts";
-import { parseHostPort } from "../../lib/link.ts";
-import { systemTimeZone, validateTimeZone } from "./emtime.ts";
-import { SimCharger, type SimOptions } from "./sim-charger.ts";
-import { MODELS } from "./sim-model.ts";
+import { errorMessage } from "../../../lib/errors.ts";
+import { parseHostPort } from "../../../lib/link.ts";
+import type { Logger } from "../../../lib/log.ts";
+import type { Running } from "../../../lib/protocol.ts";
+import { systemTimeZone, validateTimeZone } from "../emtime.ts";
+import { SimCharger, type SimOptions } from "./charger.ts";
+import { MODELS } from "./model.ts";
 
 /** One charger's options for the whole fleet; `serial` is the first, the others count up from it. */
 export interface FleetOptions extends Omit<SimOptions, "model" | "log"> {
@@ -61,18 +62,6 @@ export async function startFleet(o: FleetOptions, log: Logger): Promise<{ charge
   return { chargers, running: { stop: stopAll } };
 }
 
-export const SIMULATE_HELP = `evse2mqtt simulate evsemaster [options]
-  --count N           chargers to simulate (default 1)
-  --model M           telestar | bs20 | mixed (default mixed)
-  --password PIN      6-digit PIN the chargers accept (default 123456)
-  --serial HEX        first serial, 16 hex digits (default 8800000000000001)
-  --target HOST:PORT  where beacons go (default 255.255.255.255:28376)
-  --bind ADDR         local address for the chargers' sockets (default 0.0.0.0)
-  --beacon-s S        beacon interval (default 5)
-  --unplugged         start without a car plugged in
-  --car-max-a A       what the car draws at most (default 16)
-  --time-zone TZ      charger clock zone (default: this host's)`;
-
 export async function simulate(args: string[], log: Logger): Promise<Running> {
   const { values } = parseArgs({
     args,
@@ -105,7 +94,7 @@ export async function simulate(args: string[], log: Logger): Promise<Running> {
   try {
     nthSerial(serial, count - 1);
   } catch (err) {
-    throw new Error(`--serial/--count: ${(err as Error).message}`);
+    throw new Error(`--serial/--count: ${errorMessage(err)}`);
   }
   const timeZone = values["time-zone"] ?? DEFAULT_FLEET.timeZone;
   try {
