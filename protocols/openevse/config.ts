@@ -114,3 +114,8 @@ export function resolvedBaseTopics(controllers: readonly Pick<ControllerConfig, 
 export function divertType(c: Pick<ControllerConfig, "divert_type" | "grid_ie_topic">): "solar" | "grid" {
   return c.divert_type ?? (c.grid_ie_topic !== undefined ? "grid" : "solar");
 }
+
+/** The compatible layout's announce topic: as configured, else the gateway's `openevse/announce/<id>`. */
+export function announceTopic(c: Pick<ControllerConfig, "name" | "announce_topic">): string {
+  return c.announce_topic ?? `openevse/announce/${c.name}`;
+}

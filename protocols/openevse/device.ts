@@ -14,8 +14,9 @@ import { type Claim, type ClaimChange, CLIENT, findClaim, PRIORITY, releaseAutoR
 import { rapiHostCodec } from "./codec.ts";
 import * as C from "./commands.ts";
 import { OpenEvseCompat } from "./compat.ts";
-import type { ControllerConfig } from "./config.ts";
+import { announceTopic, type ControllerConfig } from "./config.ts";
 import { OpenEvseControl } from "./control.ts";
+import { gatewayConfig } from "./gateway-config.ts";
 import { claimPayload, limitPayload, overridePayload, publishedTopics } from "./gateway-topics.ts";
 import { subscribeInputs } from "./inputs.ts";
 import { Monitor } from "./monitor.ts";
@@ -50,6 +51,8 @@ export class OpenEvseDevice implements ChargerDriver, DeviceCore {
   private current: ControllerView = emptyView();
   private timer: ReturnType<typeof setInterval> | undefined;
   private claimsVersion = 0;
+  private configVersion = 0;
+  private configDoc = "";
   private readonly ops = new Operations(this);
   private readonly clock: () => number;
   private readonly log: Logger;
@@ -61,7 +64,7 @@ export class OpenEvseDevice implements ChargerDriver, DeviceCore {
     this.control = new OpenEvseControl({ minA: c.min_current_a, maxA: c.max_current_a, switchIntervalMs: c.switch_min_interval_s * 1000, defaultState: c.default_state, pauseUsesDisabled: c.pause_uses_disabled, now: this.clock }, this.log);
     this.site = new Site(c, this.clock);
     this.compat = c.compatible
-      ? new OpenEvseCompat(env.mqtt, { base: env.compatBase, announceTopic: c.announce_topic ?? `openevse/announce/${c.name}`, name: c.name, retained: c.retained, legacy: c.legacy_topics, fullRapi: c.full_rapi, rapiOutPerCommand: c.rapi_out_per_command, errorTopic: `${env.mqttBase}/${c.name}/response` }, this.log)
+      ? new OpenEvseCompat(env.mqtt, { base: env.compatBase, announceTopic: announceTopic(c), name: c.name, retained: c.retained, legacy: c.legacy_topics, fullRapi: c.full_rapi, rapiOutPerCommand: c.rapi_out_per_command, errorTopic: `${env.mqttBase}/${c.name}/response` }, this.log)
       : undefined;
   }
 
@@ -84,6 +87,18 @@ export class OpenEvseDevice implements ChargerDriver, DeviceCore {
     if (this.env.cfg.divert_mode === 2) void this.ops.divertMode(2).catch(() => {});
     void this.compat?.announce(false);
     void this.publishClaims();
+    void this.publishConfig();
+  }
+
+  /** `<b>/config` and `<b>/config_version`: at start, and again once the controller's versions are known. */
+  private async publishConfig(): Promise<void> {
+    if (!this.compat) return;
+    const c = this.env.cfg;
+    const doc = gatewayConfig(c, this.env.compatBase, announceTopic(c), this.current);
+    if (doc === this.configDoc) return;
+    this.configDoc = doc;
+    await this.compat.retainedJson("config", doc);
+    await this.compat.retainedJson("config_version", String(++this.configVersion));
   }
 
   async stop(): Promise<void> {
@@ -114,6 +129,7 @@ export class OpenEvseDevice implements ChargerDriver, DeviceCore {
             this.current = ev.view;
             this.control.forget();
             await this.online();
+            await this.publishConfig();
             await this.publish(true);
             // Not awaited: the replies it waits for come through this very stream.
             void this.applyTarget(true);

@@ -18,6 +18,10 @@ test("plug → charge → unplug: §10.2 values and the normalized state follow 
     for (const [k, v] of dump) {
       expect(await r.value(k)).toBe(v);
     }
+    // The retained configuration document, with what the controller reported.
+    const config = JSON.parse(await r.value("config", (v) => v.includes("8.2.3")));
+    expect(config).toMatchObject({ firmware: "8.2.3", protocol: "5.2.1", mqtt_topic: r.b, max_current_soft: 32, max_current_hard: 32, heartbeat_interval: 2 });
+    expect(Number(await r.value("config_version"))).toBeGreaterThanOrEqual(1);
     // The bridge applied its target with the volatile form of $SC, never the EEPROM one.
     expect(r.sent()).toContain("$SC 32 V");
     expect(r.sent().filter((c) => /^\$SC \d+$/.test(c))).toEqual([]);
