@@ -9,6 +9,7 @@ import type { Listener } from "../../../lib/sockets.ts";
 import { dialTcp, listenTcp } from "../../../lib/tcp.ts";
 import { rapiHostCodec } from "../../../protocols/openevse/codec.ts";
 import { formatFrame, latin1Bytes, latin1Text } from "../../../protocols/openevse/frame.ts";
+import { Monitor } from "../../../protocols/openevse/monitor.ts";
 import { RapiSession, type SessionEvent } from "../../../protocols/openevse/session.ts";
 import { until } from "../../support/until.ts";
 
@@ -149,4 +150,28 @@ test("more than 20 commands waiting are refused at once, and every waiting one f
   await expect(s.request({ code: "GS" })).rejects.toThrow("busy");
   s.close("test closes the link");
   for (const w of await Promise.all(waiting)) expect(String(w)).toContain("closed");
+});
+
+test("RAPI 4.0.1 (§8.6): sequence ids after $GV, no heartbeat, 2-field $GS with a decimal state, $ST notifications", async () => {
+  let state = "254";
+  const peer = await Scripted.start((line) => {
+    const code = line.slice(1, 3);
+    const replies: Record<string, string[]> = { GV: ["D4.10.4.EU", "4.0.1"], GE: ["32", "0201"], GC: ["6", "32"], GF: ["0", "0", "0"], GS: [state, "120"], GU: ["0", "1500"], GP: ["250", "-2560", "-2560"] };
+    const fields = replies[code];
+    return fields ? ok(line, ...fields) : `${formatFrame("NK", [])}\r`;
+  });
+  const { s, events } = await session(peer);
+  const monitor = new Monitor(s, { heartbeatIntervalS: 5, heartbeatCurrentA: 6, fullDumpS: 30, tickMs: 50 }, silentLogger);
+  monitor.start();
+  cleanups.push(async () => monitor.stop());
+  await until(() => events.some((e) => e.kind === "up"), "start-up done");
+  // The seed's screenshot reply ($OK D4.10.4.EU 4.0.1^6E) was read; 254 is decimal before RAPI 5.
+  expect(monitor.view).toMatchObject({ firmware: "D4.10.4.EU", protocol: "4.0.1", state: 254, elapsedS: 120, maxA: 32, hwMaxA: 32, pilotA: null, totalWh: 1500 });
+  expect(peer.lines.some((l) => l.startsWith("$SY") || l.startsWith("$GY") || l.startsWith("$GI"))).toBe(false);
+  // $GV goes out plain (the version is not known yet); from then on numbered (≥ 3.0.0).
+  expect(peer.lines[0]).toBe("$GV^35");
+  expect(peer.lines.slice(1).every((l) => / :[0-9A-F]{2}\^/.test(l))).toBe(true);
+  state = "3";
+  await peer.say(`${formatFrame("ST", ["3"])}\r`);
+  await until(() => monitor.view.state === 3, "the $ST notification taken as the new state");
 });
