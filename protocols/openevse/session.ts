@@ -93,11 +93,11 @@ export class RapiSession {
     this.events = link.readable.pipeThrough(
       new TransformStream<FrameOrBad, SessionEvent>(
         {
-        start: (c) => {
-          this.out = c;
-        },
-        transform: (item) => this.onItem(item),
-        flush: () => this.finish("the controller link closed"),
+          start: (c) => {
+            this.out = c;
+          },
+          transform: (item) => this.onItem(item),
+          flush: () => this.finish("the controller link closed"),
         },
         undefined,
         // Room for a burst of events before reading the link pauses: back-pressure from MQTT still

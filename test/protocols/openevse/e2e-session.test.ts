@@ -2,6 +2,7 @@
 // the gateway's status values (§10.2) and the normalized layout checked at each step.
 import { expect, test } from "bun:test";
 import { brokerForFile } from "../../support/broker-for-file.ts";
+import { until } from "../../support/until.ts";
 import { E2E_TIMEOUT_MS, rig } from "./rig.ts";
 
 const mosq = brokerForFile({ timeoutMs: E2E_TIMEOUT_MS });
@@ -23,7 +24,7 @@ test("plug → charge → unplug: §10.2 values and the normalized state follow 
     expect(config).toMatchObject({ firmware: "8.2.3", protocol: "5.2.1", mqtt_topic: r.b, max_current_soft: 32, max_current_hard: 32, heartbeat_interval: 2 });
     expect(Number(await r.value("config_version"))).toBeGreaterThanOrEqual(1);
     // The bridge applied its target with the volatile form of $SC, never the EEPROM one.
-    expect(r.sent()).toContain("$SC 32 V");
+    await until(() => r.sent().includes("$SC 32 V"), "the start-up's $SC 32 V");
     expect(r.sent().filter((c) => /^\$SC \d+$/.test(c))).toEqual([]);
 
     let since = r.probe.mark();
