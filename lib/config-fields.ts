@@ -8,7 +8,8 @@ const IPV6 = /^[0-9A-Fa-f:.]+$/;
 
 /** An IPv4 address, an IPv6 address (bare), or a host name. */
 export function isHost(h: string): boolean {
-  return IPV4.test(h) || (h.includes(":") && IPV6.test(h)) || HOSTNAME.test(h);
+  // An IPv6 address has at least two colons ("::1"); "1.2.3.4:502" is a host with a port, not one.
+  return IPV4.test(h) || ((h.match(/:/g)?.length ?? 0) >= 2 && IPV6.test(h)) || HOSTNAME.test(h);
 }
 
 /** `host:port` with an explicit port (IPv6 in brackets), as a listen or target address. */

@@ -52,6 +52,9 @@ function contentKey(s: NormalizedState): string {
 
 const ignore = () => {};
 
+/** Ids that would put a charger's topics under the bridge's own (`<base>/bridge/state` …). */
+const RESERVED_IDS = new Set(["bridge"]);
+
 export class Hub implements ChargerRegistry {
   private chargers = new Map<string, Entry>();
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -100,6 +103,11 @@ export class Hub implements ChargerRegistry {
   attach(rawId: string, meta: ChargerMeta, driver: ChargerDriver): ChargerHandle {
     const id = sanitizeSegment(rawId);
     const owner = meta.owner ?? `${meta.protocol}:${rawId}`;
+    // `<base>/bridge/…` belongs to the bridge itself, whatever a protocol calls its charger.
+    if (RESERVED_IDS.has(id)) {
+      this.log.error("charger id is reserved for the bridge's own topics; this charger is left out of the normalized layout", { charger: id, owner });
+      return { id, update: () => Promise.resolve(), seen: ignore, detail: () => Promise.resolve(), detach: ignore };
+    }
     let e = this.chargers.get(id);
     if (e?.driver && e.owner !== owner) {
       // Never let a second charger take over a live one's topics and commands.

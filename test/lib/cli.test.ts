@@ -59,3 +59,13 @@ test("listen addresses are checked by check-config and named in the error", asyn
 test("the version in the program matches package.json", () => {
   expect(VERSION).toBe(JSON.parse(readFileSync(resolve(ROOT, "package.json"), "utf8")).version);
 });
+
+test("host fields: an IPv6 address needs two colons; a host with a port is not a host", async () => {
+  const { isHost } = await import("../../lib/config-fields.ts");
+  expect(isHost("::1")).toBe(true);
+  expect(isHost("fe80::1")).toBe(true);
+  expect(isHost("192.168.1.2")).toBe(true);
+  expect(isHost("psu.local")).toBe(true);
+  expect(isHost("1.2.3.4:502")).toBe(false);
+  expect(isHost("not a host")).toBe(false);
+});

@@ -1,9 +1,5 @@
-/** `evse2mqtt simulate ocpp …` and `--demo`: fleets of simulated charge points. */
-import { readFileSync } from "node:fs";
+// The options of `evse2mqtt simulate ocpp`, parsed without loading the simulator.
 import { parseArgs } from "node:util";
-import type { Logger } from "../../lib/log.ts";
-import type { Running } from "../../lib/protocol.ts";
-import { SimulatedChargePoint } from "./simulator.ts";
 
 export const SIMULATE_USAGE = `usage: evse2mqtt simulate ocpp --connect ws://HOST:PORT/PATH [options]
   --connect URL       central system URL; each charge point appends /<identity>
@@ -69,38 +65,3 @@ export function parseSimulateArgs(args: string[]): FleetOptions {
   };
 }
 
-export async function startFleet(o: FleetOptions, log: Logger): Promise<Running> {
-  const ca = o.ca ? readFileSync(o.ca, "utf8") : undefined;
-  const sims: SimulatedChargePoint[] = [];
-  const base = o.connect.replace(/\/+$/, "");
-  const identities = o.identities ?? Array.from({ length: o.count }, (_, i) => `${o.prefix}${i + 1}`);
-  for (const identity of identities) {
-    const slog = log.child({ charger: identity });
-    const sim = new SimulatedChargePoint({
-      url: `${base}/${encodeURIComponent(identity)}`,
-      identity,
-      password: o.password,
-      ca,
-      connectors: o.connectors,
-      meterIntervalMs: o.intervalS * 1000,
-      autoCycle: { plugAfterMs: o.plugAfterS * 1000, chargeMs: o.chargeForS * 1000, idleMs: o.plugAfterS * 1000 },
-      ignoreProfiles: o.ignoreProfiles ?? false,
-      log: slog,
-    });
-    sim.link.onClose = (code) => slog.warn("simulated charge point disconnected", { code });
-    try {
-      await sim.start();
-      slog.info("simulated charge point booted", { url: `${base}/${identity}`, heartbeat_s: sim.bootInterval });
-    } catch (err) {
-      sim.stop();
-      for (const s of sims) s.stop();
-      throw new Error(`simulated charge point ${identity} could not connect to ${base}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    sims.push(sim);
-  }
-  return {
-    stop: async () => {
-      for (const s of sims) s.stop();
-    },
-  };
-}

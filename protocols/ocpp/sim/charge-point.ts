@@ -1,8 +1,10 @@
-/** A simulated OCPP 1.6 charge point: boots, heartbeats, charges a simulated car, obeys the CS. */
-import type { Logger } from "../../lib/log.ts";
-import { nowUtc } from "./driver.ts";
-import { SimLink } from "./sim-link.ts";
-import { SimProfiles } from "./sim-profiles.ts";
+// A simulated OCPP 1.6 charge point written from the spec: boots, heartbeats, charges a simulated
+// car, obeys the central system.
+import { errorMessage } from "../../../lib/errors.ts";
+import type { Logger } from "../../../lib/log.ts";
+import { nowUtc } from "../time.ts";
+import { SimLink } from "./link.ts";
+import { SimProfiles } from "./profiles.ts";
 
 export interface SimOptions {
   /** Full URL including the identity segment. */
@@ -61,10 +63,17 @@ export class SimulatedChargePoint {
     this.link.handler = (action, payload) => this.onCall(action, payload);
   }
 
+  /** Connector n (0 = the charger as a whole); a test that names one the simulator lacks fails loudly. */
+  private conn(n: number): Connector {
+    const c = this.connectors[n];
+    if (!c) throw new Error(`simulated charge point ${this.opts.identity} has no connector ${n}`);
+    return c;
+  }
+
   /** Offered current on a connector: 0 when inoperative, else the profile limit capped by the hardware. */
   current(n = 1): number {
-    const c = this.connectors[n]!;
-    if (!c.operative || !this.connectors[0]!.operative) return 0;
+    const c = this.conn(n);
+    if (!c.operative || !this.conn(0).operative) return 0;
     const limit = this.opts.ignoreProfiles ? undefined : this.profiles.limit(n, c.transactionId);
     return Math.min(this.opts.maxCurrentA ?? 16, limit ?? Infinity);
   }
@@ -89,7 +98,7 @@ export class SimulatedChargePoint {
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     await sleep(c.plugAfterMs);
     while (!this.stopped) {
-      await this.plugIn(1).catch((err) => this.opts.log.warn("simulated plug-in failed", { error: String(err) }));
+      await this.plugIn(1).catch((err: unknown) => this.opts.log.warn("simulated plug-in failed", { error: errorMessage(err) }));
       await sleep(c.chargeMs);
       if (this.stopped) break;
       await this.unplug(1).catch(() => {});
@@ -98,7 +107,7 @@ export class SimulatedChargePoint {
   }
 
   async status(n: number, status: string, errorCode = "NoError"): Promise<void> {
-    this.connectors[n]!.status = status;
+    this.conn(n).status = status;
     await this.link.call("StatusNotification", { connectorId: n, errorCode, status, timestamp: nowUtc() });
   }
 
@@ -112,7 +121,7 @@ export class SimulatedChargePoint {
   }
 
   private async startTransaction(n: number, idTag: string): Promise<number> {
-    const c = this.connectors[n]!;
+    const c = this.conn(n);
     const r = await this.link.call("StartTransaction", { connectorId: n, idTag, meterStart: Math.round(c.energyWh), timestamp: nowUtc() });
     c.transactionId = Number(r.transactionId);
     await this.status(n, this.current(n) > 0 ? "Charging" : "SuspendedEVSE");
@@ -121,14 +130,14 @@ export class SimulatedChargePoint {
 
   /** The car leaves: the transaction (if any) ends, then the connector is free (or Unavailable). */
   async unplug(n = 1, reason = "EVDisconnected"): Promise<void> {
-    const c = this.connectors[n]!;
+    const c = this.conn(n);
     if (c.transactionId !== undefined) await this.endTransaction(n, reason);
-    await this.status(n, c.operative && this.connectors[0]!.operative ? "Available" : "Unavailable");
+    await this.status(n, c.operative && this.conn(0).operative ? "Available" : "Unavailable");
   }
 
   /** StopTransaction with the car still plugged in (Finishing); a Scheduled Inoperative applies now. */
   async endTransaction(n: number, reason: string): Promise<void> {
-    const c = this.connectors[n]!;
+    const c = this.conn(n);
     const tx = c.transactionId;
     if (tx === undefined) return;
     c.transactionId = undefined;
@@ -140,7 +149,7 @@ export class SimulatedChargePoint {
       c.operative = false;
       await this.status(n, "Unavailable");
     }
-    const whole = this.connectors[0]!;
+    const whole = this.conn(0);
     if (whole.pendingInoperative && this.connectors.every((x) => x.transactionId === undefined)) {
       whole.pendingInoperative = false;
       whole.operative = false;
@@ -151,7 +160,7 @@ export class SimulatedChargePoint {
   /** After a profile change: a session offered 0 A is SuspendedEVSE, one offered current again Charging. */
   private async reflectProfiles(): Promise<void> {
     for (let n = 1; n < this.connectors.length; n++) {
-      const c = this.connectors[n]!;
+      const c = this.conn(n);
       if (c.transactionId === undefined || (c.status !== "Charging" && c.status !== "SuspendedEVSE")) continue;
       const wanted = this.current(n) > 0 ? "Charging" : "SuspendedEVSE";
       if (c.status !== wanted) await this.status(n, wanted);
@@ -159,7 +168,7 @@ export class SimulatedChargePoint {
   }
 
   async sendMeterValues(n = 1, intervalS = (this.opts.meterIntervalMs ?? 5000) / 1000): Promise<void> {
-    const c = this.connectors[n]!;
+    const c = this.conn(n);
     if (c.transactionId === undefined) return;
     const amps = this.current(n);
     const power = VOLTS.reduce((sum, v) => sum + v * amps, 0);
@@ -240,7 +249,7 @@ export class SimulatedChargePoint {
       }
       case "Reset":
         for (let n = 1; n < this.connectors.length; n++) {
-          if (this.connectors[n]!.transactionId !== undefined) this.later(() => this.unplug(n, p.type === "Hard" ? "HardReset" : "SoftReset"));
+          if (this.conn(n).transactionId !== undefined) this.later(() => this.unplug(n, p.type === "Hard" ? "HardReset" : "SoftReset"));
         }
         this.later(() => this.link.call("BootNotification", { chargePointVendor: "evse2mqtt", chargePointModel: "SimCP" }));
         return { status: "Accepted" };
@@ -249,13 +258,13 @@ export class SimulatedChargePoint {
       case "TriggerMessage":
         return this.trigger(String(p.requestedMessage), Number(p.connectorId ?? 1));
       case "GetConfiguration": {
-        const keys = Array.isArray(p.key) ? (p.key as string[]) : [...this.config.keys()];
-        const known = keys.filter((k) => this.config.has(k));
+        const keys = Array.isArray(p.key) ? p.key.map(String) : [...this.config.keys()];
+        const configurationKey = keys.flatMap((key) => {
+          const e = this.config.get(key);
+          return e ? [{ key, readonly: e.readonly, value: e.value }] : [];
+        });
         const unknownKey = keys.filter((k) => !this.config.has(k));
-        return {
-          configurationKey: known.map((key) => ({ key, readonly: this.config.get(key)!.readonly, value: this.config.get(key)!.value })),
-          ...(unknownKey.length ? { unknownKey } : {}),
-        };
+        return { configurationKey, ...(unknownKey.length ? { unknownKey } : {}) };
       }
       case "ChangeConfiguration": {
         const e = this.config.get(String(p.key));
