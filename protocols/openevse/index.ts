@@ -29,6 +29,10 @@ export const openevsePlugin: ProtocolPlugin = {
   arraySection: "controllers",
   enabledByDefault: false,
   demoFlags: [`openevse.controllers=[{"name":"openevse-demo","port":"${DEMO_PORT}"}]`],
+  async actionList() {
+    const [{ openevseActions }, { describeActions }] = await Promise.all([import("./actions.ts"), import("../../lib/actions.ts")]);
+    return describeActions(openevseActions);
+  },
   async start(ctx, section) {
     const { startOpenEvse } = await import("./dialer.ts");
     return startOpenEvse(ctx, openevseConfigSchema.parse(section));
