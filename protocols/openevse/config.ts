@@ -16,7 +16,10 @@ const amps = (what: string) => z.number().int(`${what} must be whole amps`).min(
 export const controllerSchema = z
   .object({
     /** The normalized id: `<mqtt.base_topic>/<name>`. */
-    name: z.string().regex(/^[A-Za-z0-9_-]{1,48}$/, "1–48 letters, digits, - or _ (it becomes a topic segment)"),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,48}$/, "1–48 letters, digits, - or _ (it becomes a topic segment)")
+      .refine((n) => n !== "bridge", '"bridge" is the bridge\'s own topic (<base>/bridge/…)'),
     /** A serial device (`/dev/ttyUSB0`, `COM3`) or `tcp://host:port` (ser2net, ESP-link). */
     port: z.string().superRefine((p, ctx) => {
       const r = parsePort(p);

@@ -48,6 +48,7 @@ describe("[[openevse]]", () => {
     expect(issues('[[openevse]]\nname = "a"\nport = "/dev/ttyUSB0"\n[[openevse]]\nname = "a"\nport = "/dev/ttyUSB1"\n')).toEqual([expect.stringContaining("names must be unique")]);
     expect(issues('[[openevse]]\nname = "a"\nport = "/dev/ttyUSB0"\n[[openevse]]\nname = "b"\nport = "/dev/ttyUSB0"\n')).toEqual([expect.stringContaining("share a port")]);
     expect(issues("[openevse]\nenabled = true\n")).toEqual([expect.stringContaining("one or more [[openevse]] tables")]);
+    expect(issues('[[openevse]]\nname = "bridge"\nport = "/dev/ttyUSB0"\n')).toEqual([expect.stringContaining("the bridge's own topic")]);
   });
 
   test("--demo's flag gives a controller without a file section", () => {
