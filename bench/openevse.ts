@@ -1,9 +1,18 @@
-// OpenEVSE (RAPI): round trips per second through the bridge, `$AT` → MQTT latency, and memory per
-// controller. The simulated controllers live in this (bench) process behind loopback TCP ports, the
-// way ser2net carries a serial line; the bridge is the child process.
+// OpenEVSE (RAPI): round trips per second through the bridge and `$AT` → MQTT latency over a pty pair
+// (socat; TCP without it), and memory per controller behind loopback TCP ports (the way ser2net
+// carries a serial line). The simulated controllers live in this (bench) process; the bridge is the
+// child process.
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { keepDialing } from "../lib/dialer.ts";
 import type { Link } from "../lib/link.ts";
+import { silentLogger } from "../lib/log.ts";
+import { openSerial } from "../lib/serial.ts";
 import type { Listener } from "../lib/sockets.ts";
 import { listenTcp } from "../lib/tcp.ts";
+import { RAPI_BAUD } from "../protocols/openevse/port.ts";
 import { SimHost } from "../protocols/openevse/sim/host.ts";
 import { type BenchSection, type Harness, type Metric } from "./harness.ts";
 import { now, quantile, round, sleep, waitFor } from "./stats.ts";
@@ -13,16 +22,48 @@ const GAP_MS = 20;
 
 interface Served {
   host: SimHost;
-  port: number;
-  server: Listener;
+  /** What the bridge's `port` key says: `tcp://…` or the pty device path. */
+  device: string;
+}
+
+function hasSocat(): boolean {
+  try {
+    execFileSync("socat", ["-V"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One simulator behind a pty pair made by socat, its own end opened as a serial device; TCP without socat. */
+async function serveOne(h: Harness, pty: boolean): Promise<Served & { over: string }> {
+  if (!pty || !hasSocat()) {
+    const [s] = await serve(h, 1);
+    if (!s) throw new Error("no simulator");
+    return { ...s, over: "TCP" };
+  }
+  const dir = mkdtempSync(join(tmpdir(), "oe-bench-"));
+  const bridgeEnd = join(dir, "ttyBridge");
+  const simEnd = join(dir, "ttySim");
+  const socat: ChildProcess = spawn("socat", [`PTY,link=${bridgeEnd},raw,echo=0`, `PTY,link=${simEnd},raw,echo=0`], { stdio: "ignore" });
+  if (!(await waitFor(() => existsSync(bridgeEnd) && existsSync(simEnd), { timeoutMs: 5000 }))) throw new Error("socat made no pty pair");
+  const host = new SimHost({ tickMs: 250 });
+  const line = keepDialing(() => openSerial({ path: simEnd, baud: RAPI_BAUD }), (link) => host.attach(link), { backoff: { minMs: 20, maxMs: 200, stableMs: 0 }, log: silentLogger, what: "bench simulator pty" });
+  h.defer(async () => {
+    await line.stop();
+    host.stop();
+    socat.kill("SIGTERM");
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { host, device: bridgeEnd, over: "a pty" };
 }
 
 async function serve(h: Harness, count: number): Promise<Served[]> {
-  const out: Served[] = [];
+  const out: (Served & { server: Listener })[] = [];
   for (let i = 0; i < count; i++) {
     const host = new SimHost({ tickMs: 250 });
     const server = await listenTcp({ host: "127.0.0.1", port: 0 }, (link: Link) => void host.attach(link));
-    out.push({ host, port: server.port, server });
+    out.push({ host, device: `tcp://127.0.0.1:${server.port}`, server });
   }
   h.defer(async () => {
     for (const s of out) {
@@ -35,7 +76,7 @@ async function serve(h: Harness, count: number): Promise<Served[]> {
 
 /** The `[openevse]` section: one controller per simulator, compat bases unique to this bridge. */
 function section(base: string, sims: readonly Served[]): string {
-  const entries = sims.map((s, i) => `{ name = "oe${i}", port = "tcp://127.0.0.1:${s.port}", base_topic = "${base}_oe${i}", announce_topic = "${base}_oe${i}/announce" }`);
+  const entries = sims.map((s, i) => `{ name = "oe${i}", port = "${s.device}", base_topic = "${base}_oe${i}", announce_topic = "${base}_oe${i}/announce" }`);
   return `controllers = [\n${entries.join(",\n")}\n]`;
 }
 
@@ -44,8 +85,7 @@ function section(base: string, sims: readonly Served[]): string {
  * (one command in flight per controller, §5), counted at the simulated controller.
  */
 async function roundTrips(h: Harness, total: number, window: number): Promise<Metric[]> {
-  const [sim] = await serve(h, 1);
-  if (!sim) throw new Error("no simulator");
+  const sim = await serveOne(h, true);
   const bridge = await h.startBridge((base) => ({ protocols: { openevse: section(base, [sim]) } }));
   const probe = await h.probe([`${bridge.base}/oe0/response`, `${bridge.base}/oe0/availability`]);
   await probe.wait(`${bridge.base}/oe0/availability`, (m) => m.text === "online", 20_000);
@@ -76,15 +116,14 @@ async function roundTrips(h: Harness, total: number, window: number): Promise<Me
   const r = await run(total);
   await bridge.stop();
   return [
-    { key: "openevse_rapi_round_trips_per_s", label: `OpenEVSE RAPI round trips/s over TCP (/request get, ${window} in flight)`, value: round(r.rapi, 0), unit: "/s", note: "one command in flight per controller, as RAPI requires" },
+    { key: "openevse_rapi_round_trips_per_s", label: `OpenEVSE RAPI round trips/s over ${sim.over} (/request get, ${window} in flight)`, value: round(r.rapi, 0), unit: "/s", note: "one command in flight per controller, as RAPI requires" },
     { key: "openevse_requests_per_s", label: "OpenEVSE /request → /response completed", value: round(r.requests, 0), unit: "/s", ...(errors > 0 ? { note: `${errors} error replies` } : {}) },
   ];
 }
 
 /** `$AT` from the controller (a car plugged in or out) → the compatible `state` topic on MQTT. */
 async function atLatency(h: Harness, events: number): Promise<Metric[]> {
-  const [sim] = await serve(h, 1);
-  if (!sim) throw new Error("no simulator");
+  const sim = await serveOne(h, true);
   const bridge = await h.startBridge((base) => ({ protocols: { openevse: section(base, [sim]) } }));
   const topic = `${bridge.base}_oe0/state`;
   const probe = await h.probe([topic, `${bridge.base}/oe0/availability`]);
@@ -110,7 +149,7 @@ async function atLatency(h: Harness, events: number): Promise<Metric[]> {
   await bridge.stop();
   const warm = latencies.slice(10);
   return [
-    { key: "openevse_at_p50_ms", label: `OpenEVSE $AT → MQTT latency (1 every ~${GAP_MS} ms), p50`, value: round(quantile(warm, 0.5), 2), unit: "ms", note: `${latencies.length}/${events} seen${lost ? `, ${lost} lost` : ""}` },
+    { key: "openevse_at_p50_ms", label: `OpenEVSE $AT → MQTT latency over ${sim.over} (1 every ~${GAP_MS} ms), p50`, value: round(quantile(warm, 0.5), 2), unit: "ms", note: `${latencies.length}/${events} seen${lost ? `, ${lost} lost` : ""}` },
     { key: "openevse_at_p99_ms", label: "OpenEVSE $AT → MQTT latency, p99", value: round(quantile(warm, 0.99), 2), unit: "ms" },
   ];
 }

@@ -1,6 +1,8 @@
 // Every protocol at once in one bridge process, fed by `evse2mqtt simulate …` processes: proves
 // the whole program (not just Dehne) runs unchanged under each way of running it.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { simSerial } from "../../protocols/dehne/sim/charger.ts";
 import { BridgeProcess, type CliProcess, type Launcher, simulatorProcess } from "../support/bridge-process.ts";
 import { writeConfigFile } from "../support/config-file.ts";
@@ -23,14 +25,14 @@ export function allProtocolsScenario(launcher: Launcher): void {
     let bridge: BridgeProcess;
     const sims: CliProcess[] = [];
     const base = `all${Math.random().toString(16).slice(2, 8)}`;
-    const ports = { dehne: 0, ocpp: 0, evsemaster: 0, openevse: 0 };
+    const ports = { dehne: 0, ocpp: 0, evsemaster: 0 };
+    const ptyPath = join(tmpdir(), `evse2mqtt-all-${base}-tty`);
 
     beforeAll(async () => {
       broker = await Mosquitto.start();
       ports.dehne = await freePort();
       ports.ocpp = await freePort();
       ports.evsemaster = await freePort();
-      ports.openevse = await freePort();
       const cfg = writeConfigFile(
         "all-e2e-",
         `[mqtt]
@@ -54,7 +56,7 @@ discover_login = true
 time_zone = "Europe/Berlin"
 [[openevse]]
 name = "oe1"
-port = "tcp://127.0.0.1:${ports.openevse}"
+port = "${ptyPath}"
 base_topic = "${base}_oe"
 announce_topic = "${base}_oe/announce"
 `,
@@ -80,7 +82,8 @@ announce_topic = "${base}_oe/announce"
       sims.push(simulatorProcess(["dehne", "--connect", `127.0.0.1:${ports.dehne}`, "--count", "2", "--no-car"]));
       sims.push(simulatorProcess(["ocpp", "--connect", `ws://127.0.0.1:${ports.ocpp}/ocpp`, "--count", "2"]));
       sims.push(simulatorProcess(["evsemaster", "--count", "2", "--model", "mixed", "--target", `127.0.0.1:${ports.evsemaster}`, "--bind", "127.0.0.1", "--password", "123456", "--beacon-s", "1"]));
-      sims.push(simulatorProcess(["openevse", "--listen", `127.0.0.1:${ports.openevse}`, "--no-car"]));
+      // A serial device: the simulator's pseudo-terminal (socat, else python3), opened by the bridge.
+      sims.push(simulatorProcess(["openevse", "--pty", "--link", ptyPath, "--no-car"]));
       for (const [protocol, ids] of Object.entries(CHARGERS)) {
         for (const id of ids) {
           const s = await probe.waitJson<Json>(`${base}/${id}`, (x) => x.protocol === protocol && x.status !== "unknown" && x.status !== "offline", 20_000);

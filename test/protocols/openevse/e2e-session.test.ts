@@ -1,4 +1,4 @@
-// A charging session end to end: simulated controller ⇄ TCP ⇄ bridge ⇄ Mosquitto ⇄ probe, with
+// A charging session end to end: simulated controller ⇄ pty (TCP without socat) ⇄ bridge ⇄ Mosquitto ⇄ probe, with
 // the gateway's status values (§10.2) and the normalized layout checked at each step.
 import { expect, test } from "bun:test";
 import { brokerForFile } from "../../support/broker-for-file.ts";
