@@ -75,6 +75,11 @@ export class MqttLink {
   private unacked = 0;
   private roomWaiters: (() => void)[] = [];
   published = 0;
+  /** Connects after the first one: how often the link came back after a loss. */
+  reconnects = 0;
+  /** Since when (ms since the epoch) the link has been down; undefined while connected. */
+  downSince: number | undefined = Date.now();
+  private everConnected = false;
 
   constructor(private settings: MqttSettings, private log: Logger, private onlinePayload: () => { info: string }) {
     this.queue = new OfflineQueue(settings.queue_limit, (gone, total) => {
@@ -179,6 +184,8 @@ export class MqttLink {
       client.options.reconnectPeriod = backoffMs;
     };
     client.on("connect", () => {
+      if (this.everConnected) this.reconnects++;
+      this.everConnected = true;
       backoffMs = s.reconnect_min_s * 1000;
       client.options.reconnectPeriod = backoffMs;
       if (refused) this.log.info("mqtt broker accepts us again");
@@ -191,10 +198,12 @@ export class MqttLink {
       if (held.length > 0) this.log.info("mqtt flushing offline queue", { messages: held.length });
       for (const q of held) this.raw(q.topic, q.payload, q);
       this.ready = true;
+      this.downSince = undefined;
       for (const hook of [...this.connectHooks]) hook();
     });
     client.on("close", () => {
       this.ready = false;
+      this.downSince ??= Date.now();
       // Writers waiting for acknowledgements now go to the offline queue instead.
       this.unacked = 0;
       this.wake(true);

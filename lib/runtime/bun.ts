@@ -10,7 +10,9 @@ import { nodeSockets } from "./node.ts";
 export const bunSockets: Sockets = {
   name: "bun",
   listenTcp,
-  dialTcp,
+  // Outgoing TLS through node:tls: Bun.connect closes a link whose server chain fails verification
+  // before reporting why, so the log could not say "certificate" (plain TCP stays native).
+  dialTcp: (opts) => (opts.tls ? nodeSockets.dialTcp(opts) : dialTcp(opts)),
   // Bun.udpSocket costs ~35% less CPU per datagram, but its receive buffer cannot be raised: of a
   // burst from 500 chargers at once it heard ~290, node:dgram with 1 MiB all 500.
   bindUdp: nodeSockets.bindUdp,

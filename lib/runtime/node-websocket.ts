@@ -4,6 +4,7 @@ import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
 import type { Duplex } from "node:stream";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
+import { errorMessage } from "../errors.ts";
 import { formatHostPort } from "../link.ts";
 import type { Listener, UpgradeDecision, WsServerOptions } from "../sockets.ts";
 import { toHeaders } from "./node-http.ts";
@@ -76,7 +77,7 @@ export function listenWebSocket<C>(opts: WsServerOptions<C>): Promise<Listener &
       try {
         d = await opts.decide(upgrade);
       } catch (err) {
-        refuse(socket, 500, err instanceof Error ? err.message : "internal error");
+        refuse(socket, 500, errorMessage(err));
         return;
       }
       if (!d.accept) {
