@@ -6,6 +6,7 @@ import { dispatch } from "../../lib/actions.ts";
 import { CommandError, errorMessage } from "../../lib/errors.ts";
 import { framed, type Link } from "../../lib/link.ts";
 import type { Logger } from "../../lib/log.ts";
+import { countedCodec } from "../../lib/metrics.ts";
 import type { MqttLink } from "../../lib/mqtt.ts";
 import type { SetCommand } from "../../lib/normalized.ts";
 import type { Capabilities, ChargerDriver, ChargerHandle, ChargerRegistry } from "../../lib/protocol.ts";
@@ -110,7 +111,7 @@ export class OpenEvseDevice implements ChargerDriver, DeviceCore {
   /** One link's life: session and monitor on it, events into this device until it closes. */
   async run(link: Link): Promise<void> {
     const c = this.env.cfg;
-    const session = new RapiSession(framed(link, rapiHostCodec), { replyTimeoutMs: c.reply_timeout_ms, offlineAfterMisses: c.offline_after_misses }, this.log);
+    const session = new RapiSession(framed(link, countedCodec(rapiHostCodec, "openevse", (f) => f.kind === "bad")), { replyTimeoutMs: c.reply_timeout_ms, offlineAfterMisses: c.offline_after_misses }, this.log);
     const monitor = new Monitor(session, { heartbeatIntervalS: c.heartbeat_interval_s, heartbeatCurrentA: c.heartbeat_current_a, fullDumpS: c.full_dump_s, now: this.clock }, this.log);
     const done = session.events.pipeTo(this.sink(session, monitor));
     monitor.start();
