@@ -1,6 +1,7 @@
 // An HTTP server on Bun.serve, which speaks web Request/Response natively; streamed bodies pass
 // through as they are. Bun closes a connection idle for idleTimeout, which would cut an event stream
 // between two events: such a response is exempt for as long as the client stays.
+import { errorMessage } from "../errors.ts";
 import { formatHostPort, LinkError } from "../link.ts";
 import type { HttpHandler, HttpServeOptions, Listener } from "../sockets.ts";
 import { serverTls } from "./bun-tcp.ts";
@@ -28,7 +29,7 @@ export function serveHttp(opts: HttpServeOptions, handler: HttpHandler): Promise
       error: failed,
     });
   } catch (err) {
-    return Promise.reject(new LinkError(`cannot listen on ${formatHostPort(opts.host, opts.port)}: ${err instanceof Error ? err.message : String(err)}`));
+    return Promise.reject(new LinkError(`cannot listen on ${formatHostPort(opts.host, opts.port)}: ${errorMessage(err)}`));
   }
   return Promise.resolve({
     host: opts.host,

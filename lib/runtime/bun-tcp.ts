@@ -2,6 +2,7 @@
 // of handlers serves every socket; each socket's state lives in its `data`. Bun writes what the
 // kernel takes and returns the count, so the rest waits here for `drain`: that is the writer's
 // back-pressure. A reader that falls behind pauses the socket.
+import { errorMessage } from "../errors.ts";
 import net from "node:net";
 import { type CloseInfo, formatHostPort, type Link, LinkError } from "../link.ts";
 import type { Listener, TcpDialOptions, TcpListenOptions, TlsClientOptions, TlsServerOptions } from "../sockets.ts";
@@ -179,7 +180,7 @@ export function listenTcp(opts: TcpListenOptions, onLink: (l: Link) => void): Pr
       socket: handlers((_s, link) => onLink(link), undefined, opts.tls ? serverVerify : undefined),
     });
   } catch (err) {
-    return Promise.reject(new LinkError(`cannot listen on ${formatHostPort(opts.host, opts.port)}: ${err instanceof Error ? err.message : String(err)}`));
+    return Promise.reject(new LinkError(`cannot listen on ${formatHostPort(opts.host, opts.port)}: ${errorMessage(err)}`));
   }
   return Promise.resolve({
     host: opts.host,

@@ -2,6 +2,7 @@
 // take right now is retried on `drain`. Bun reports an ICMP "port unreachable" left by an earlier
 // datagram (any peer's) as ECONNREFUSED from the next send, which then sent nothing: that send is
 // simply made again, so one vanished charger cannot fail the sends to the others.
+import { errorMessage } from "../errors.ts";
 import { formatHostPort, LinkError } from "../link.ts";
 import type { Datagram, UdpSocket, UdpSocketOptions } from "../sockets.ts";
 
@@ -26,7 +27,7 @@ export async function bindUdp(opts: UdpSocketOptions, onDatagram: (d: Datagram) 
       },
     });
   } catch (err) {
-    throw new LinkError(`cannot bind UDP ${formatHostPort(opts.bind, opts.port)}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new LinkError(`cannot bind UDP ${formatHostPort(opts.bind, opts.port)}: ${errorMessage(err)}`);
   }
   if (opts.broadcast) {
     try {

@@ -1,6 +1,7 @@
 // A WebSocket server on Bun.serve: decide() runs in fetch, before server.upgrade(), so refusals are
 // plain HTTP answers. Bun enforces maxPayload itself (closing with 1009) and tells what it still
 // has to send (getBufferedAmount); our pings go out with ws.ping() and come back to `pong`.
+import { errorMessage } from "../errors.ts";
 import { formatHostPort, LinkError } from "../link.ts";
 import type { Listener, UpgradeDecision, WsServerOptions } from "../sockets.ts";
 import { serverTls } from "./bun-tcp.ts";
@@ -40,7 +41,7 @@ export function listenWebSocket<C>(opts: WsServerOptions<C>): Promise<Listener &
         try {
           d = await opts.decide(upgrade);
         } catch (err) {
-          return refusal(500, err instanceof Error ? err.message : "internal error");
+          return refusal(500, errorMessage(err));
         }
         if (!d.accept) return refusal(d.status, d.reason, d.headers);
         const data: WsData<C> = { context: d.context, protocol: d.protocol ?? "", remote: formatHostPort(upgrade.remoteAddress, ip?.port ?? 0), feed: undefined };
@@ -85,7 +86,7 @@ export function listenWebSocket<C>(opts: WsServerOptions<C>): Promise<Listener &
       },
     });
   } catch (err) {
-    return Promise.reject(new LinkError(`cannot listen on ${formatHostPort(opts.host, opts.port)}: ${err instanceof Error ? err.message : String(err)}`));
+    return Promise.reject(new LinkError(`cannot listen on ${formatHostPort(opts.host, opts.port)}: ${errorMessage(err)}`));
   }
   return Promise.resolve({
     host: opts.host,

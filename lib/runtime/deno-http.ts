@@ -1,5 +1,6 @@
 // An HTTP server on Deno.serve, which speaks web Request/Response natively; streamed bodies pass
 // through as they are, and aborting the server's signal ends every connection, streams included.
+import { errorMessage } from "../errors.ts";
 import { formatHostPort, LinkError } from "../link.ts";
 import type { HttpHandler, HttpServeOptions, Listener } from "../sockets.ts";
 import { deno, type DenoServeHandler } from "./deno-api.ts";
@@ -24,7 +25,7 @@ export function denoServe(opts: HttpServeOptions, handler: DenoServeHandler): Pr
       handler,
     );
   } catch (err) {
-    return Promise.reject(new LinkError(`cannot listen on ${formatHostPort(opts.host, opts.port)}: ${err instanceof Error ? err.message : String(err)}`));
+    return Promise.reject(new LinkError(`cannot listen on ${formatHostPort(opts.host, opts.port)}: ${errorMessage(err)}`));
   }
   const finished = server.finished;
   return Promise.resolve({

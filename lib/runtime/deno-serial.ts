@@ -5,6 +5,7 @@
 // wrote and expect an answer), backing off to every 20 ms once it has been quiet for a while. Writes go to a second, write-only Deno.open file: its writes wait on a
 // worker thread and report partial writes (Deno's node:fs writes block the event loop on a blocking
 // descriptor, and on a non-blocking one lose the count of a partial write that ends in EAGAIN).
+import { errorMessage } from "../errors.ts";
 import fs from "node:fs";
 import { type Link, LinkError } from "../link.ts";
 import type { SerialOptions } from "../sockets.ts";
@@ -34,7 +35,7 @@ export async function openSerial(opts: SerialOptions): Promise<Link> {
     out = await deno().open(opts.path, { write: true });
   } catch (err) {
     fs.close(fd, () => {});
-    throw new LinkError(`${opts.path}: cannot open serial device for writing: ${err instanceof Error ? err.message : String(err)}`);
+    throw new LinkError(`${opts.path}: cannot open serial device for writing: ${errorMessage(err)}`);
   }
   let cancelled = false;
   let wake: (() => void) | undefined;

@@ -2,6 +2,7 @@
 // node:net layer. Reads happen only when the link's reader asks (pull), which is the back-pressure;
 // each connection reads into one small buffer of its own and hands out copies. (conn.readable
 // costs ~3× the memory per idle connection: each pending read holds a fresh 64 KiB chunk.)
+import { errorMessage } from "../errors.ts";
 import { type CloseInfo, formatHostPort, type Link, LinkError } from "../link.ts";
 import type { Listener, TcpDialOptions, TcpListenOptions } from "../sockets.ts";
 import { type DenoConn, deno } from "./deno-api.ts";
@@ -13,7 +14,7 @@ const READ_BUFFER = 1024;
 /** A client that connects and never finishes its TLS handshake is let go after this. */
 const HANDSHAKE_MS = 10_000;
 
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+const message = errorMessage;
 
 export function connLink(conn: DenoConn): Link {
   const remote = formatHostPort(conn.remoteAddr.hostname, conn.remoteAddr.port);

@@ -2,6 +2,7 @@
 // refusals are plain HTTP answers. Deno pings by itself (idleTimeout: a ping after half of it
 // without traffic, a drop after all of it), and has no payload limit of its own: an oversized
 // message is refused once it has arrived (closed with 1009, as the other adapters do).
+import { errorMessage } from "../errors.ts";
 import { formatHostPort } from "../link.ts";
 import type { Listener, UpgradeDecision, WsServerOptions } from "../sockets.ts";
 import { deno } from "./deno-api.ts";
@@ -29,7 +30,7 @@ export function listenWebSocket<C>(opts: WsServerOptions<C>): Promise<Listener &
     try {
       d = await opts.decide(upgrade);
     } catch (err) {
-      return refusal(500, err instanceof Error ? err.message : "internal error");
+      return refusal(500, errorMessage(err));
     }
     if (!d.accept) return refusal(d.status, d.reason, d.headers);
     const context = d.context;

@@ -1,5 +1,6 @@
 // A serial line through node:tty: libuv (Node) and Deno's node layer read a tty by polling it, and
 // a device that goes away (USB unplugged) ends the stream, which closes the link.
+import { errorMessage } from "../errors.ts";
 import fs from "node:fs";
 import tty from "node:tty";
 import { type Link, LinkError } from "../link.ts";
@@ -14,7 +15,7 @@ export async function openSerial(opts: SerialOptions): Promise<Link> {
     line = new tty.ReadStream(fd);
   } catch (err) {
     fs.close(fd, () => {});
-    throw new LinkError(`${opts.path}: not a terminal device: ${err instanceof Error ? err.message : String(err)}`);
+    throw new LinkError(`${opts.path}: not a terminal device: ${errorMessage(err)}`);
   }
   // Errors surface through the streams; an unhandled 'error' event would crash the process.
   line.on("error", () => {});

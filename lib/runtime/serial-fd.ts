@@ -1,6 +1,7 @@
 // A serial line's non-blocking descriptor as a Link, given where its bytes come from and go to
 // (each runtime reads and writes a tty its own way). A write the line cannot take yet ("again") is
 // retried after about the time the line needs to send it.
+import { errorMessage } from "../errors.ts";
 import fs from "node:fs";
 import { type CloseInfo, type Link, LinkError } from "../link.ts";
 
@@ -17,7 +18,7 @@ export interface ByteSink {
   close(): void;
 }
 
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+const message = errorMessage;
 
 /** Writes through node:fs on the non-blocking descriptor itself (Bun reports partial writes truly). */
 export function fsSink(fd: number): ByteSink {
