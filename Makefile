@@ -6,7 +6,7 @@ TSC     := $(BIN)/tsc
 TARGETS := linux-x64 linux-x64-musl linux-arm64 linux-arm64-musl darwin-x64 darwin-arm64 windows-x64
 CONFIG  ?= evse2mqtt.example.toml
 
-.PHONY: all deps run demo test typecheck unit build dist bench clean
+.PHONY: all deps run demo test test-hostile typecheck unit build dist bench clean
 
 all: build
 
@@ -27,6 +27,10 @@ demo: deps
 ## type-check, unit + end-to-end tests (Bun, Deno and the compiled binary against real Mosquitto)
 test: deps typecheck build
 	$(BUN) test --timeout 60000 --parallel=4
+
+## the hostile probes (floods, garbage, outages, secrets, switching bursts): one summary line each
+test-hostile: deps build
+	$(BUN) test ./hostile --timeout 120000
 
 typecheck: deps
 	$(TSC) -p .

@@ -5,5 +5,6 @@ import { evsemasterSection } from "./evsemaster.ts";
 import type { BenchSection } from "./harness.ts";
 import { huaweiSection } from "./huawei.ts";
 import { ocppSection } from "./ocpp.ts";
+import { openevseSection } from "./openevse.ts";
 
-export const SECTIONS: BenchSection[] = [dehneSection, evsemasterSection, ocppSection, huaweiSection];
+export const SECTIONS: BenchSection[] = [dehneSection, evsemasterSection, ocppSection, huaweiSection, openevseSection];

@@ -36,6 +36,11 @@ export function dispatch<C>(table: ActionTable<C>, name: string, args: unknown, 
   return a.run(args, ctx, name);
 }
 
+/** Name and summary of every action, for the README check and `bridge/request/info`. */
+export function describeActions<C>(table: ActionTable<C>): { name: string; summary: string }[] {
+  return Object.entries(table).map(([name, a]) => ({ name, summary: a.summary }));
+}
+
 /** Actions declared with `noArgs` (a button is enough to run them). */
 export function argumentless<C>(table: ActionTable<C>): string[] {
   return Object.entries(table)

@@ -10,10 +10,13 @@ import { redactUrl } from "./redact.ts";
 import type { ProtocolPlugin, Running } from "./protocol.ts";
 import { runtimeName } from "./runtime.ts";
 import { VERSION } from "./version.ts";
+import type { WebServer } from "./web/server.ts";
 
 export interface RunningBridge {
   hub: Hub;
   mqtt: MqttLink;
+  /** The status page, when `[web] listen` is set. */
+  web: WebServer | undefined;
   stop(): Promise<void>;
 }
 
@@ -50,7 +53,9 @@ export async function startBridge(config: Config, plugins: ProtocolPlugin[], log
   const stateDir = resolve(config.bridge.state_dir ?? dirname(resolve(config.file)));
   const running: { name: string; r: Running }[] = [];
   const demos: Running[] = [];
+  let web: WebServer | undefined;
   const stop = async () => {
+    await web?.close();
     for (const d of demos) await d.stop().catch(() => {});
     for (const { name, r } of running.reverse()) {
       await r.stop().catch((err) => log.warn("protocol stop failed", { protocol: name, error: errorMessage(err) }));
@@ -60,6 +65,11 @@ export async function startBridge(config: Config, plugins: ProtocolPlugin[], log
     await broker?.close();
   };
   try {
+    if (config.web.listen) {
+      const { startWeb } = await import("./web/server.ts");
+      const facts = { version: VERSION, runtime: runtimeName(), protocols: enabled.map((p) => p.name), startedAt: Date.parse(startedAt) };
+      web = await startWeb({ hub, mqtt, settings: config.web, queueLimit: config.mqtt.queue_limit, facts, log: log.child({ part: "web" }) });
+    }
     for (const p of enabled) {
       running.push({ name: p.name, r: await p.start({ log: log.child({ protocol: p.name }), mqtt, hub, baseTopic: config.mqtt.base_topic, stateDir }, config.protocols[p.name]) });
     }
@@ -71,5 +81,5 @@ export async function startBridge(config: Config, plugins: ProtocolPlugin[], log
     throw err;
   }
   log.info("evse2mqtt running", { version: VERSION, runtime: runtimeName(), protocols: enabled.map((p) => p.name).join(",") || "none", mqtt: redactUrl(url) });
-  return { hub, mqtt, stop };
+  return { hub, mqtt, web, stop };
 }

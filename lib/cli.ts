@@ -29,7 +29,8 @@ Usage:
   evse2mqtt [run] [options]            run the bridge (default)
   evse2mqtt check-config [options]     validate the config and print it, secrets masked
   evse2mqtt simulate <protocol> [...]  fake chargers (see: evse2mqtt simulate <protocol> --help)
-  evse2mqtt --demo                     embedded broker + one simulated charger per protocol
+  evse2mqtt --demo                     embedded broker + one simulated charger per protocol,
+                                       status page on http://127.0.0.1:8080/
 
 Options:
   -c, --config FILE        TOML config (default ./evse2mqtt.toml; a missing default file is fine)
@@ -38,7 +39,7 @@ Options:
       --log-level L        ${LOG_LEVELS.join(" | ")}
       --log-json           one JSON object per log line
       --set SECTION.KEY=V  override any config key (repeatable)
-      --demo               embedded broker and simulators for every protocol
+      --demo               embedded broker, simulators for every protocol, status page
   -v, --version            print the version
   -h, --help               this text
 
@@ -58,7 +59,7 @@ function configFrom(values: Values, plugins: ProtocolPlugin[], env: Record<strin
   if (values["log-level"]) flags.push(`log.level=${values["log-level"]}`);
   if (values["log-json"]) flags.push("log.json=true");
   if (values.demo) {
-    flags.unshift("mqtt.url=embedded");
+    flags.unshift("mqtt.url=embedded", "web.listen=127.0.0.1:8080");
     for (const p of plugins) flags.push(`${p.name}.enabled=true`, ...(p.demoFlags ?? []));
   }
   return loadConfig(plugins, {
@@ -115,7 +116,10 @@ export async function main(argv: string[], plugins: ProtocolPlugin[], env: Recor
     log.error("cannot start", { error: errorMessage(err) });
     return 1;
   }
-  if (values.demo) log.info(`demo: watch with  mosquitto_sub -h 127.0.0.1 -p ${config.mqtt.embedded_port} -t '#' -v`);
+  if (values.demo) {
+    const page = bridge.web ? `; status page on ${bridge.web.url}` : "";
+    log.info(`demo: watch with  mosquitto_sub -h 127.0.0.1 -p ${config.mqtt.embedded_port} -t '#' -v${page}`);
+  }
   const running = bridge;
   await new Promise<void>((resolve) =>
     onShutdownSignal((sig) => {

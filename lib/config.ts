@@ -6,6 +6,7 @@ import { host } from "./config-fields.ts";
 import { LOG_LEVELS } from "./log.ts";
 import { redactUrl } from "./redact.ts";
 import type { ProtocolPlugin } from "./protocol.ts";
+import { webSection } from "./web/config.ts";
 
 const mqttUrl = z
   .string()
@@ -52,13 +53,14 @@ const logSection = z
     })
     .strict();
 
-const CORE_SECTIONS = { mqtt: mqttSection, bridge: bridgeSection, homeassistant: homeassistantSection, log: logSection };
+const CORE_SECTIONS = { mqtt: mqttSection, bridge: bridgeSection, homeassistant: homeassistantSection, log: logSection, web: webSection };
 
 export const coreSchema = z.object({
   mqtt: mqttSection.prefault({}),
   bridge: bridgeSection.prefault({}),
   homeassistant: homeassistantSection.prefault({}),
   log: logSection.prefault({}),
+  web: webSection.prefault({}),
 });
 
 export type CoreConfig = z.infer<typeof coreSchema>;

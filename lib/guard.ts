@@ -51,8 +51,8 @@ export class ChargeGuard {
     const rounded = Math.floor(asked / step + 1e-9) * step;
     if (rounded === 0 && this.limits.allowZero) return rounded === asked ? { amps: 0 } : { amps: 0, clamped_from: asked };
     if (rounded < this.limits.minA) {
-      const zero = this.limits.allowZero ? "use 0 to pause or " : "use ";
-      throw new CommandError(`${field} ${asked} A is below the minimum ${this.limits.minA} A; ${zero}enabled:false to stop charging`);
+      const how = this.limits.allowZero ? "use 0 to pause or enabled:false to stop" : "use enabled:false to stop charging";
+      throw new CommandError(`${field} ${asked} A is below the minimum ${this.limits.minA} A; ${how}`);
     }
     const amps = Math.min(this.limits.maxA, Number(rounded.toFixed(3)));
     return amps === asked ? { amps } : { amps, clamped_from: asked };

@@ -16,7 +16,7 @@ export type Reply = { data: unknown } | { error: string };
 /** Commands running at once per charger; further ones wait, up to COMMAND_QUEUE. */
 export const COMMANDS_RUNNING = 8;
 /** Commands waiting per charger beyond those running; more are refused at once, never dropped silently. */
-export const COMMAND_QUEUE = 16;
+export const COMMAND_QUEUE = 64;
 
 /**
  * One charger's command stream: a bounded queue in front of its driver. Commands start in order and

@@ -2,11 +2,14 @@
 // their events through handles; every event goes through one WritableStream (the hub's sink) into
 // MQTT's writable, in order and with back-pressure. Commands come the other way through
 // hub-commands.ts.
+import { errorMessage } from "./errors.ts";
 import { discoveryMessages } from "./ha-discovery.ts";
 import { type Command, COMMAND_QUEUE, CommandQueue, parseCommand, type Reply, replyBody } from "./hub-commands.ts";
 import type { Logger } from "./log.ts";
+import { Counter } from "./metrics.ts";
 import type { MqttLink, Publish } from "./mqtt.ts";
 import { emptyState, type NormalizedState } from "./normalized.ts";
+import type { ChargerView, CommandSource, HubObserver } from "./hub-view.ts";
 import type { ChargerDriver, ChargerHandle, ChargerMeta, ChargerRegistry } from "./protocol.ts";
 import { sanitizeSegment } from "./topics.ts";
 
@@ -52,11 +55,23 @@ function contentKey(s: NormalizedState): string {
 
 const ignore = () => {};
 
+function viewOf(e: Entry): ChargerView {
+  return { id: e.id, meta: e.meta, online: e.driver !== undefined, state: e.state };
+}
+
+/** Ids that would put a charger's topics under the bridge's own (`<base>/bridge/state` …). */
+const RESERVED_IDS = new Set(["bridge"]);
+
 export class Hub implements ChargerRegistry {
   private chargers = new Map<string, Entry>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly out: WritableStreamDefaultWriter<Publish>;
   private readonly events: WritableStreamDefaultWriter<HubEvent>;
+  private observers = new Set<HubObserver>();
+  /** Commands whose reply goes back to their caller (the status page) instead of `/response`. */
+  private direct = new WeakMap<Command, (r: Reply) => void>();
+  /** Every command's outcome: ok, failed (refused or failed by the charger) or rejected before reaching it. */
+  readonly commandsTotal = new Counter("evse2mqtt_commands_total", "Commands by source and result: ok, failed (refused or failed by the charger or its guard), rejected (invalid, unknown or offline charger, queue full).");
 
   constructor(private mqtt: MqttLink, private settings: HubSettings, private log: Logger) {
     this.out = mqtt.sink().getWriter();
@@ -97,9 +112,43 @@ export class Hub implements ChargerRegistry {
     return this.chargers.get(sanitizeSegment(id))?.state;
   }
 
+  view(id: string): ChargerView | undefined {
+    const e = this.chargers.get(sanitizeSegment(id));
+    return e && viewOf(e);
+  }
+
+  /** Calls `fn` after every state and availability publish; returns the unsubscribe. */
+  observe(fn: HubObserver): () => void {
+    this.observers.add(fn);
+    return () => void this.observers.delete(fn);
+  }
+
+  /**
+   * A command from outside MQTT (the status page): parsed by the same schema, run through the
+   * charger's queue, guard and rate limits exactly like `/set` and `/request`; resolves with the reply.
+   */
+  command(rawId: string, kind: "set" | "request", payload: Uint8Array, source: CommandSource = "web"): Promise<Reply> {
+    const parsed = parseCommand(kind, sanitizeSegment(rawId), payload);
+    return new Promise<Reply>((resolve) => {
+      const done = (r: Reply, result: string) => {
+        this.commandsTotal.inc({ source, result });
+        resolve(r);
+      };
+      if ("error" in parsed) return done({ error: parsed.error }, "rejected");
+      this.direct.set(parsed.command, (r) => done(r, "error" in r ? "failed" : "ok"));
+      const error = this.enqueue(parsed.command);
+      if (error !== undefined) done({ error }, "rejected");
+    });
+  }
+
   attach(rawId: string, meta: ChargerMeta, driver: ChargerDriver): ChargerHandle {
     const id = sanitizeSegment(rawId);
     const owner = meta.owner ?? `${meta.protocol}:${rawId}`;
+    // `<base>/bridge/…` belongs to the bridge itself, whatever a protocol calls its charger.
+    if (RESERVED_IDS.has(id)) {
+      this.log.error("charger id is reserved for the bridge's own topics; this charger is left out of the normalized layout", { charger: id, owner });
+      return { id, update: () => Promise.resolve(), seen: ignore, detail: () => Promise.resolve(), detach: ignore };
+    }
     let e = this.chargers.get(id);
     if (e?.driver && e.owner !== owner) {
       // Never let a second charger take over a live one's topics and commands.
@@ -108,7 +157,7 @@ export class Hub implements ChargerRegistry {
     }
     if (!e) {
       let created: Entry | undefined = undefined;
-      const commands = new CommandQueue(() => created?.driver, (c, r) => this.reply(c, r), this.log);
+      const commands = new CommandQueue(() => created?.driver, (c, r) => this.answer(c, r), this.log);
       created = { id, owner, meta, driver, state: emptyState(meta.protocol), published: "", details: new Map(), discovery: new Set(), generation: 0, commands };
       e = created;
       this.chargers.set(id, e);
@@ -181,9 +230,11 @@ export class Hub implements ChargerRegistry {
   private async emit(ev: HubEvent): Promise<void> {
     switch (ev.kind) {
       case "state":
-        return this.publish(this.topic(ev.entry.id), JSON.stringify(ev.entry.state), true);
+        await this.publish(this.topic(ev.entry.id), JSON.stringify(ev.entry.state), true);
+        return this.notify(ev.entry.id, ev.entry);
       case "availability":
-        return this.publish(this.topic(ev.entry.id, "availability"), ev.entry.driver ? "online" : "offline", true);
+        await this.publish(this.topic(ev.entry.id, "availability"), ev.entry.driver ? "online" : "offline", true);
+        return this.notify(ev.entry.id, ev.entry);
       case "detail":
         return this.publish(this.topic(ev.entry.id, ev.sub), ev.payload, true);
       case "discovery": {
@@ -206,10 +257,24 @@ export class Hub implements ChargerRegistry {
         for (const t of topics) await this.publish(t, "", true);
         for (const sub of e.details.keys()) await this.publish(this.topic(e.id, sub), "", true);
         await this.publish(this.topic(e.id, "availability"), "", true);
-        return this.publish(this.topic(e.id), "", true);
+        await this.publish(this.topic(e.id), "", true);
+        return this.notify(e.id, undefined);
       }
       case "flush":
         return;
+    }
+  }
+
+  private notify(id: string, entry: Entry | undefined): void {
+    if (this.observers.size === 0) return;
+    const view = entry && viewOf(entry);
+    for (const fn of this.observers) {
+      try {
+        fn(id, view);
+      } catch (err) {
+        // An observer's failure must never stop the sink that feeds MQTT.
+        this.log.warn("hub observer failed", { charger: id, error: errorMessage(err) });
+      }
     }
   }
 
@@ -242,8 +307,25 @@ export class Hub implements ChargerRegistry {
     for (const e of this.chargers.values()) this.send({ kind: "discovery", entry: e });
   }
 
+  /** A command's one reply: to its direct caller, else on `/response`. */
+  private answer(c: Command, r: Reply): void {
+    const direct = this.direct.get(c);
+    if (direct) return direct(r);
+    this.commandsTotal.inc({ source: "mqtt", result: "error" in r ? "failed" : "ok" });
+    this.reply(c, r);
+  }
+
   private reply(c: { id: string; transaction: unknown }, r: Reply): void {
     void this.send({ kind: "reply", id: c.id, body: replyBody(c.transaction, r) });
+  }
+
+  /** Queues `c` on its charger; the refusal text when it cannot be. */
+  private enqueue(c: Command): string | undefined {
+    const e = this.chargers.get(c.id);
+    if (!e) return `unknown charger "${c.id}"`;
+    if (!e.driver) return `charger "${c.id}" is offline`;
+    if (!e.commands.offer(c)) return `charger "${c.id}" is busy: ${COMMAND_QUEUE} commands already waiting`;
+    return undefined;
   }
 
   private onCommand(kind: "set" | "request", topic: string, payload: Uint8Array): void {
@@ -251,14 +333,13 @@ export class Hub implements ChargerRegistry {
     const parsed = parseCommand(kind, id, payload);
     if ("error" in parsed) return this.refuse(id, parsed.transaction, parsed.error);
     const c: Command = parsed.command;
-    const e = this.chargers.get(id);
-    if (!e) return this.refuse(id, c.transaction, `unknown charger "${id}"`);
-    if (!e.driver) return this.refuse(id, c.transaction, `charger "${id}" is offline`);
-    if (!e.commands.offer(c)) this.refuse(id, c.transaction, `charger "${id}" is busy: ${COMMAND_QUEUE} commands already waiting`);
+    const error = this.enqueue(c);
+    if (error !== undefined) this.refuse(id, c.transaction, error);
   }
 
   private refuse(id: string, transaction: unknown, error: string): void {
     this.log.warn("command refused", { charger: id, error });
+    this.commandsTotal.inc({ source: "mqtt", result: "rejected" });
     this.reply({ id, transaction }, { error });
   }
 }

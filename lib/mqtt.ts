@@ -64,7 +64,7 @@ function once(fn: () => void): () => void {
  */
 export class MqttLink {
   private client: MqttClient | undefined;
-  private handlers: { filter: string; handler: MessageHandler; retained: "clear" | "ignore" }[] = [];
+  private handlers: { filter: string; handler: MessageHandler; retained: "clear" | "ignore"; empty: boolean }[] = [];
   private version: 4 | 5 = 5;
   private connectHooks: (() => void)[] = [];
   private queue: OfflineQueue;
@@ -78,6 +78,11 @@ export class MqttLink {
   private unacked = 0;
   private roomWaiters: (() => void)[] = [];
   published = 0;
+  /** Connects after the first one: how often the link came back after a loss. */
+  reconnects = 0;
+  /** Since when (ms since the epoch) the link has been down; undefined while connected. */
+  downSince: number | undefined = Date.now();
+  private everConnected = false;
 
   constructor(private settings: MqttSettings, private log: Logger, private onlinePayload: () => { info: string }) {
     this.queue = new OfflineQueue(settings.queue_limit, (gone, total) => {
@@ -178,6 +183,8 @@ export class MqttLink {
       },
       {
         connect: () => {
+          if (this.everConnected) this.reconnects++;
+          this.everConnected = true;
           backoffMs = s.reconnect_min_s * 1000;
           client.reconnectPeriodMs = backoffMs;
           if (refused) this.log.info("mqtt broker accepts us again");
@@ -191,10 +198,12 @@ export class MqttLink {
           if (held.length > 0) this.log.info("mqtt flushing offline queue", { messages: held.length });
           for (const q of held) this.raw(q.topic, q.payload, q);
           this.ready = true;
+          this.downSince = undefined;
           for (const hook of [...this.connectHooks]) hook();
         },
         close: () => {
           this.ready = false;
+          this.downSince ??= Date.now();
           // Writers waiting for acknowledgements now go to the offline queue instead.
           this.unacked = 0;
           this.wake(true);
@@ -232,8 +241,12 @@ export class MqttLink {
 
   private deliver(topic: string, payload: Uint8Array, retained: boolean): void {
     const matching = this.handlers.filter((h) => topicMatches(h.filter, topic));
-    // An empty payload is never a command: it is how retained messages are cleared (our own too).
-    if (payload.length === 0) return;
+    // An empty payload is not a command (it is how retained messages are cleared, our own too),
+    // except for handlers that take it as one and check themselves what it may run.
+    if (payload.length === 0) {
+      if (!retained) for (const h of matching) if (h.empty) h.handler(topic, new Uint8Array(0));
+      return;
+    }
     if (retained) {
       // A stale retained command must never switch a contactor, neither after a restart nor now.
       this.log.warn("ignoring retained command", { topic });
@@ -278,9 +291,11 @@ export class MqttLink {
    * Retained messages are never handed to `handler`. On command topics (the default) one found
    * is also cleared from the broker so it is never replayed anywhere; `retained: "ignore"` only
    * ignores it (for status topics that are not ours, such as Home Assistant's birth message).
+   * `empty: true` also hands over empty payloads that arrive without the retain flag (the OpenEVSE
+   * gateway runs `rapi/in/$GS` with an empty payload); the handler decides what they may do.
    */
-  subscribe(filter: string, handler: MessageHandler, opts: { retained?: "clear" | "ignore" } = {}): void {
-    this.handlers.push({ filter, handler, retained: opts.retained ?? "clear" });
+  subscribe(filter: string, handler: MessageHandler, opts: { retained?: "clear" | "ignore"; empty?: boolean } = {}): void {
+    this.handlers.push({ filter, handler, retained: opts.retained ?? "clear", empty: opts.empty ?? false });
     if (this.client?.connected) this.subscribeOn(this.client, filter);
   }
 

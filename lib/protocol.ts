@@ -108,6 +108,8 @@ export interface ProtocolPlugin {
   simulate(args: string[], log: Logger): Promise<Running>;
   /** Text for `evse2mqtt simulate <name> --help`. */
   readonly simulateHelp?: string;
+  /** The `/request` actions of its action table (loaded on demand), for the README check and docs. */
+  actionList?(): Promise<{ name: string; summary: string }[]>;
   /**
    * Environment names of the tool this protocol replaces, as config values by section. Applied
    * above the file and below EVSE2MQTT_* variables; a protocol section named here counts as

@@ -25,3 +25,7 @@ export function onShutdownSignal(fn: (signal: string) => void): void {
 export function isDeno(): boolean {
   return typeof Deno !== "undefined";
 }
+
+export function isBun(): boolean {
+  return typeof Bun !== "undefined";
+}

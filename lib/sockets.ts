@@ -99,7 +99,11 @@ export interface HttpServeOptions extends HostPort {
   tls?: TlsServerOptions | undefined;
 }
 
-/** A fetch-style handler: the Request, where it came from; the Response (bodies may stream, e.g. SSE). */
+/**
+ * A fetch-style handler: the Request, where it came from; the Response. An event stream
+ * (text/event-stream) goes out as it is produced and is cancelled when the client leaves (the
+ * request's signal aborts too); other bodies may be sent whole, with their length.
+ */
 export type HttpHandler = (req: Request, info: { remoteAddress: string }) => Response | Promise<Response>;
 
 export interface SerialOptions {

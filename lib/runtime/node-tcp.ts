@@ -1,104 +1,30 @@
 // TCP and TLS through node:net / node:tls: the fallback that every runtime has.
 import net from "node:net";
 import tls from "node:tls";
-import { type CloseInfo, formatHostPort, type Link, LinkError } from "../link.ts";
-import type { Listener, TcpDialOptions, TcpListenOptions } from "../sockets.ts";
+import { formatHostPort, type Link, LinkError } from "../link.ts";
+import type { Listener, TcpDialOptions, TcpListenOptions, TlsServerOptions } from "../sockets.ts";
+import { listenOn, trackConnections } from "./node-listen.ts";
+import { streamLink } from "./node-stream-link.ts";
 
 /** A node socket seen as a Link; the readable pauses the socket while its consumer is behind. */
 export function socketLink(socket: net.Socket): Link {
-  const remote = formatHostPort(socket.remoteAddress ?? "unknown", socket.remotePort ?? 0);
   socket.setNoDelay(true);
-  let why: string | undefined;
-  const closed = new Promise<CloseInfo>((resolve) => socket.once("close", (hadError) => resolve({ reason: why ?? (hadError ? "socket error" : "peer closed") })));
-  let readClosed = false;
-  const readable = new ReadableStream<Uint8Array>({
-    start(controller) {
-      socket.on("data", (chunk: Buffer) => {
-        if (readClosed) return;
-        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        if ((controller.desiredSize ?? 1) <= 0) socket.pause();
-      });
-      const finish = () => {
-        if (readClosed) return;
-        readClosed = true;
-        try {
-          controller.close();
-        } catch {
-          // already errored or cancelled
-        }
-      };
-      socket.once("end", finish);
-      socket.once("close", finish);
-      socket.on("error", (err) => {
-        why ??= err.message;
-        finish();
-      });
-    },
-    pull() {
-      socket.resume();
-    },
-    cancel() {
-      readClosed = true;
-      socket.destroy();
-    },
-  }, { highWaterMark: 16 });
-  const writable = new WritableStream<Uint8Array>({
-    write(chunk) {
-      if (socket.destroyed) return Promise.reject(new LinkError(`${remote}: socket closed`));
-      return new Promise<void>((resolve, reject) => {
-        socket.write(chunk, (err) => (err ? reject(err) : resolve()));
-      });
-    },
-    close() {
-      socket.end();
-    },
-    abort() {
-      socket.destroy();
-    },
-  });
-  return {
-    readable,
-    writable,
-    remote,
-    closed,
-    close: (reason) => {
-      why ??= reason;
-      socket.destroy();
-    },
-  };
+  return streamLink(socket, formatHostPort(socket.remoteAddress ?? "unknown", socket.remotePort ?? 0));
+}
+
+/** node:tls server options: with a client CA, clients must present a certificate it signed (mTLS). */
+export function nodeTlsServerOptions(t: TlsServerOptions): tls.TlsOptions {
+  return { cert: t.cert, key: t.key, ...(t.ca ? { ca: t.ca, requestCert: true, rejectUnauthorized: true } : {}) };
 }
 
 export function listenTcp(opts: TcpListenOptions, onLink: (l: Link) => void): Promise<Listener> {
-  const sockets = new Set<net.Socket>();
   const accept = (socket: net.Socket) => {
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
     // Errors surface through the streams; an unhandled 'error' event would crash the process.
     socket.on("error", () => {});
     onLink(socketLink(socket));
   };
-  const server = opts.tls
-    ? tls.createServer({ cert: opts.tls.cert, key: opts.tls.key, ...(opts.tls.ca ? { ca: opts.tls.ca, requestCert: true, rejectUnauthorized: true } : {}) }, accept)
-    : net.createServer(accept);
-  // A failed TLS handshake is that client's problem, not the server's.
-  server.on("tlsClientError", () => {});
-  return new Promise((resolve, reject) => {
-    server.once("error", (err) => reject(new LinkError(`cannot listen on ${formatHostPort(opts.host, opts.port)}: ${err.message}`)));
-    server.listen({ host: opts.host, port: opts.port }, () => {
-      server.removeAllListeners("error");
-      server.on("error", () => {});
-      const addr = server.address();
-      resolve({
-        host: opts.host,
-        port: typeof addr === "object" && addr ? addr.port : opts.port,
-        close: () =>
-          new Promise<void>((done) => {
-            for (const s of sockets) s.destroy();
-            server.close(() => done());
-          }),
-      });
-    });
-  });
+  const server = opts.tls ? tls.createServer(nodeTlsServerOptions(opts.tls), accept) : net.createServer(accept);
+  return listenOn(server, opts, trackConnections(server));
 }
 
 export function dialTcp(opts: TcpDialOptions): Promise<Link> {

@@ -34,11 +34,17 @@ export function bindUdp(opts: UdpSocketOptions, onDatagram: (d: Datagram) => voi
       resolve({
         address: local.address,
         port: local.port,
-        send: (data, address, port) =>
-          new Promise<void>((done, fail) => {
-            if (closed) return fail(new LinkError("udp socket closed"));
-            sock.send(data, port, address, (err) => (err ? fail(err) : done()));
-          }),
+        send: async (data, address, port) => {
+          // Bun reports an ICMP "port unreachable" left by an earlier datagram (any peer's) as
+          // ECONNREFUSED from the next send, which then sent nothing: that send is made again, so
+          // one vanished charger cannot fail the sends to the others.
+          for (let refused = 0; ; refused++) {
+            if (closed) throw new LinkError("udp socket closed");
+            const err = await new Promise<Error | null>((done) => sock.send(data, port, address, (e) => done(e)));
+            if (!err) return;
+            if (refused >= 2 || !("code" in err) || err.code !== "ECONNREFUSED") throw err;
+          }
+        },
         close: () =>
           new Promise<void>((done) => {
             if (closed) return done();

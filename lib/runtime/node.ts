@@ -1,7 +1,9 @@
-// The Node compatibility layer (node:net, node:tls, node:dgram, ws), which Bun and Deno both
-// provide: the adapter every runtime can fall back to.
+// The Node compatibility layer (node:net, node:tls, node:dgram, node:http, node:tty, ws), which Bun
+// and Deno both provide: the adapter every runtime can fall back to.
 import { isDeno } from "../runtime.ts";
 import type { Sockets } from "../sockets.ts";
+import { serveHttp } from "./node-http.ts";
+import { openSerial } from "./node-serial.ts";
 import { dialTcp, listenTcp } from "./node-tcp.ts";
 import { bindUdp } from "./node-udp.ts";
 import { listenWebSocket } from "./node-websocket.ts";
@@ -15,6 +17,8 @@ export const nodeSockets: Sockets = {
   // the throughput and ~2.5× the memory per charger.
   bindUdp: (opts, onDatagram) => bindUdp(opts, onDatagram, isDeno() ? undefined : 1 << 20),
   listenWebSocket,
-  serveHttp: () => Promise.reject(new Error("HTTP server: not yet available in the node adapter")),
-  openSerial: () => Promise.reject(new Error("serial lines: not yet available in the node adapter")),
+  serveHttp,
+  // Right on Node only: Bun's node:tty cannot read a non-blocking tty, Deno's blocks a thread per
+  // read; their adapters read the line their own way.
+  openSerial,
 };

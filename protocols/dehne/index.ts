@@ -17,6 +17,10 @@ export const dehnePlugin: ProtocolPlugin = {
   simulateHelp: SIMULATE_HELP,
   configSchema: dehneConfigSchema,
   enabledByDefault: true,
+  async actionList() {
+    const [{ dehneActions }, { describeActions }] = await Promise.all([import("./actions.ts"), import("../../lib/actions.ts")]);
+    return describeActions(dehneActions);
+  },
   async start(ctx, section) {
     const { startDehne } = await import("./listener.ts");
     return startDehne(ctx, dehneConfigSchema.parse(section));

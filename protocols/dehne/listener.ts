@@ -1,6 +1,7 @@
 // Chargers connect in over TCP: one session per connection, one device per serial. Each session's
 // events are piped into a sink that feeds its device, which writes the hub and the compatible
 // layout; back-pressure from MQTT reaches the socket through that pipe.
+import { countedCodec } from "../../lib/metrics.ts";
 import { BurstLog } from "../../lib/burst-log.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { formatHostPort, framed, type Link, parseHostPort } from "../../lib/link.ts";
@@ -88,7 +89,7 @@ export async function startDehne(ctx: BridgeContext, cfg: DehneConfig): Promise<
 
   const accept = (link: Link) => {
     const session = new DehneSession(
-      framed(link, dehneCodec),
+      framed(link, countedCodec(dehneCodec, "dehne", (i) => i.kind === "bad" || i.kind === "fatal")),
       {
         handshakeTimeoutMs: cfg.handshake_timeout_s * 1000,
         replyTimeoutMs: cfg.reply_timeout_s * 1000,

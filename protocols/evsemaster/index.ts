@@ -31,6 +31,10 @@ export const evsemasterPlugin: ProtocolPlugin = {
   // The demo chargers are new serials on loopback: they get the shared PIN only with discover_login.
   demoFlags: [`evsemaster.default_password=${DEMO_PASSWORD}`, "evsemaster.discover_login=true"],
 
+  async actionList() {
+    const [{ evsemasterActions }, { describeActions }] = await Promise.all([import("./actions.ts"), import("../../lib/actions.ts")]);
+    return describeActions(evsemasterActions);
+  },
   async start(ctx: BridgeContext, section: unknown): Promise<Running> {
     const { startEvsemaster } = await import("./listener.ts");
     return startEvsemaster(ctx, evsemasterSchema.parse(section));

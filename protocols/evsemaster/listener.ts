@@ -3,6 +3,7 @@
 // from the config or, within `max_discovered`, from beacons; discovered ones that stay offline for
 // `forget_discovered_after_s` are removed from the hub and MQTT again.
 
+import { countedCodec } from "../../lib/metrics.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { formatHostPort, framed, LinkError } from "../../lib/link.ts";
 import type { BridgeContext, Running } from "../../lib/protocol.ts";
@@ -99,7 +100,7 @@ export async function startEvsemaster(ctx: BridgeContext, cfg: EvsemasterConfig,
   };
 
   const onLink = (link: UdpLink) => {
-    const f = framed(link, evsemasterCodec);
+    const f = framed(link, countedCodec(evsemasterCodec, "evsemaster", (d) => !d.ok));
     const writer = f.writable.getWriter();
     writer.closed.catch(() => {});
     links.set(link.remote, writer);

@@ -2,6 +2,7 @@
 // per connection, with the back-off of §1.1 (10 ms doubling, here capped at 5.12 s and never reset
 // by a connection that drops at once, so a PSU that accepts and closes sees a trickle, not a storm).
 // Connector devices are online while the link is READY; the compatible telemetry follows the unit.
+import { countedCodec } from "../../lib/metrics.ts";
 import { type Dialer, keepDialing } from "../../lib/dialer.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { formatHostPort, framed, type Link } from "../../lib/link.ts";
@@ -102,7 +103,7 @@ async function startLink(ctx: BridgeContext, u: UnitConfig, index: number): Prom
 
   const run = async (link: Link): Promise<void> => {
     const session = new HuaweiSession(
-      framed(link, dispenserCodec),
+      framed(link, countedCodec(dispenserCodec, "huawei", (a) => !a.ok)),
       unit,
       { silenceTimeoutMs: u.silence_timeout_s * 1000, reportIntervalMs: 1000, keyFetchTimeoutMs: u.key_fetch_timeout_s * 1000 },
       log,

@@ -30,6 +30,10 @@ export const huaweiPlugin: ProtocolPlugin = {
   enabledByDefault: false,
   arraySection: "units",
   demoFlags: [`huawei.units=${JSON.stringify([DEMO_UNIT])}`],
+  async actionList() {
+    const [{ huaweiActions }, { describeActions }] = await Promise.all([import("./actions.ts"), import("../../lib/actions.ts")]);
+    return describeActions(huaweiActions);
+  },
   async start(ctx, section) {
     const { startHuawei } = await import("./dialer.ts");
     return startHuawei(ctx, huaweiConfigSchema.parse(section));

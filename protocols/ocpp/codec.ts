@@ -1,4 +1,7 @@
-/** OCPP-J framing (spec §2.1): every WebSocket text message is one JSON array. */
+// OCPP-J framing (spec §2.1): every WebSocket text message is one JSON array. Over a MessageLink
+// one chunk is one message, so the codec needs no resynchronisation: each chunk decodes on its own,
+// and a malformed or oversized one comes out as a `BadFrame` value, never as an exception.
+import type { Codec } from "../../lib/link.ts";
 
 export const CALL = 2;
 export const CALLRESULT = 3;
@@ -34,6 +37,8 @@ export type Frame = CallFrame | ResultFrame | ErrorFrame;
 export interface BadFrame {
   reason: string;
   raw: string;
+  /** Which message of the connection it was (1 = the first), set by the stream decoder. */
+  at?: number;
   id?: string;
   messageType?: number;
 }
@@ -113,18 +118,27 @@ export function encodeFrame(f: Frame): string {
   }
 }
 
-/**
- * Text messages in, decoded frames out. WebSocket messages are already delimited, so there is no
- * resynchronisation to do; oversized or malformed messages come out as `BadFrame` values.
- */
-export function frameStream(maxLength = 65_536): TransformStream<string, Decoded> {
-  return new TransformStream<string, Decoded>({
-    transform(text, controller) {
-      if (text.length > maxLength) {
-        controller.enqueue(bad(`message longer than ${maxLength} characters`, text.slice(0, 200)));
-        return;
-      }
-      controller.enqueue(decodeFrame(text));
+const utf8 = new TextEncoder();
+
+/** One message (bytes) → a decoded frame; longer than `maxBytes` is a bad frame without parsing. */
+export function frameDecoder(maxBytes = 65_536): TransformStream<Uint8Array, Decoded> {
+  const text = new TextDecoder();
+  let n = 0;
+  return new TransformStream<Uint8Array, Decoded>({
+    transform(message, controller) {
+      n++;
+      const d = message.byteLength > maxBytes ? bad(`message longer than ${maxBytes} bytes`, text.decode(message.subarray(0, 200))) : decodeFrame(text.decode(message));
+      if (!d.ok) d.bad.at = n;
+      controller.enqueue(d);
     },
   });
+}
+
+export function frameEncoder(): TransformStream<Frame, Uint8Array> {
+  return new TransformStream<Frame, Uint8Array>({ transform: (f, controller) => controller.enqueue(utf8.encode(encodeFrame(f))) });
+}
+
+/** Both ends of an OCPP-J connection (central system and simulator) use the same codec. */
+export function ocppCodec(maxBytes = 65_536): Codec<Decoded, Frame> {
+  return { decoder: () => frameDecoder(maxBytes), encoder: frameEncoder };
 }

@@ -16,13 +16,13 @@ export function camelToSnake(s: string): string {
 export function convertKeys(v: unknown, f: (k: string) => string): unknown {
   if (Array.isArray(v)) return v.map((x) => convertKeys(x, f));
   if (v !== null && typeof v === "object") {
-    return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [f(k), convertKeys(x, f)]));
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [f(k), convertKeys(x, f)]));
   }
   return v;
 }
 
 const SNAKE: ReadonlyMap<string, CsAction> = new Map<string, CsAction>([
-  ...CS_ACTIONS.map((a) => [camelToSnake(a), a] as [string, CsAction]),
+  ...CS_ACTIONS.map((a): [string, CsAction] => [camelToSnake(a), a]),
   // ocpp2mqtt's name for GetLocalListVersion (spec §7.7); the regular one works too.
   ["get_local_version", "GetLocalListVersion"],
 ]);

@@ -33,6 +33,12 @@ export const ocppSectionSchema = z
     allowed: z.array(z.string().min(1)).default([]),
     /** With `allowed` empty: distinct identities remembered at most; further new ones get HTTP 503. */
     max_charge_points: z.number().int().min(1).default(1000),
+    /**
+     * A charge point gone this long is forgotten (its topics cleared, it no longer counts towards
+     * max_charge_points); 0 = never. Configured identities are never forgotten; ones that never
+     * completed a BootNotification are forgotten as soon as they disconnect.
+     */
+    forget_after_s: z.number().min(0).default(3 * 24 * 3600),
     /** Highest connectorId accepted from a charger; higher ones get CALLERROR and create nothing. */
     max_connectors: z.number().int().min(1).default(8),
     chargers: z.record(z.string(), charger).default({}),

@@ -4,13 +4,19 @@
 // TxProfile on the running transaction.
 import { CommandError } from "../../lib/errors.ts";
 import type { OcppSection } from "./config.ts";
-import type { Session } from "./driver.ts";
-import { CallError } from "./rpc.ts";
+import { CallError } from "./errors.ts";
+import type { OwnProfile } from "./own-profiles.ts";
+import type { CsAction, CsRequest, CsResponse } from "./schemas.ts";
 
 export interface LimitApplied {
   profile: "TxDefaultProfile" | "ChargePointMaxProfile" | "TxProfile";
   tried: string[];
+  /** The accepted profile as the charger now holds it. */
+  own: OwnProfile;
 }
+
+/** Sends one CALL on the live session. */
+export type Call = <A extends CsAction>(action: A, payload: CsRequest<A>) => Promise<CsResponse<A>>;
 
 interface Attempt {
   purpose: LimitApplied["profile"];
@@ -19,7 +25,7 @@ interface Attempt {
 }
 
 export async function applyCurrentLimit(
-  s: Session,
+  call: Call,
   cfg: OcppSection,
   connectorId: number,
   limit: number,
@@ -32,7 +38,7 @@ export async function applyCurrentLimit(
   for (const a of attempts) {
     let status: string;
     try {
-      const r = await s.call("SetChargingProfile", {
+      const r = await call("SetChargingProfile", {
         connectorId: a.connectorId,
         csChargingProfiles: {
           chargingProfileId: cfg.profile_id + a.connectorId,
@@ -54,7 +60,11 @@ export async function applyCurrentLimit(
       status = `CALLERROR ${err.code}`;
     }
     tried.push(`${a.purpose} ${status}`);
-    if (status === "Accepted") return { profile: a.purpose, tried };
+    if (status === "Accepted") {
+      const own: OwnProfile = { id: cfg.profile_id + a.connectorId, connectorId: a.connectorId, purpose: a.purpose, stackLevel: cfg.profile_stack_level, what: `current_limit_a ${limit} A` };
+      if (a.transactionId !== undefined) own.transactionId = a.transactionId;
+      return { profile: a.purpose, tried, own };
+    }
   }
   throw new CommandError(`the charger accepted no charging profile for ${limit} A (${tried.join(", ")})`);
 }

@@ -11,12 +11,10 @@
 import { CommandError, errorMessage } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { NormalizedState } from "../../lib/normalized.ts";
-import { CallError, CallTimeoutError } from "./rpc.ts";
+import { CallError, CallTimeoutError } from "./errors.ts";
+import { flowOf } from "./meter.ts";
+import type { OwnProfile } from "./own-profiles.ts";
 import type { CsAction, CsRequest, CsResponse } from "./schemas.ts";
-
-/** At or below these a reading counts as "no energy flows" (meter noise, the car's standby draw). */
-export const STOPPED_POWER_W = 100;
-export const STOPPED_CURRENT_A = 0.5;
 
 export type StopMeans = "profile_0A" | "remote_stop" | "transaction_ended";
 
@@ -119,12 +117,17 @@ export class EnergyStop {
     return this.profileSet && !this.transactionEnded;
   }
 
+  /** The 0 A TxProfile as the charger holds it, while it is in force. */
+  get ownProfile(): OwnProfile | undefined {
+    if (!this.profileInForce) return undefined;
+    return { id: this.env.profileId, connectorId: this.connector, purpose: "TxProfile", stackLevel: this.env.stackLevel, transactionId: this.transactionId, what: `0 A TxProfile of enabled:false on connector ${this.connector}` };
+  }
+
   onMeter(part: Partial<NormalizedState>): void {
-    const power = part.power_w ?? undefined;
+    const flowing = flowOf(part);
+    if (flowing === undefined) return;
     const currents = (part.current_a ?? []).filter((c): c is number => typeof c === "number");
-    if (power === undefined && currents.length === 0) return;
-    const flowing = (power ?? 0) > STOPPED_POWER_W || currents.some((c) => c > STOPPED_CURRENT_A);
-    this.sign(flowing ? "flow" : "quiet", flowing ? `meter shows ${power ?? "?"} W, ${currents.join("/")} A` : "");
+    this.sign(flowing ? "flow" : "quiet", flowing ? `meter shows ${part.power_w ?? "?"} W, ${currents.join("/")} A` : "");
   }
 
   onStatus(status: string): void {

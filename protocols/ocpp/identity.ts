@@ -8,16 +8,21 @@ import type { OcppSection } from "./config.ts";
 /** OCPP 2.0.1 identifierString, max 48: every such id is also a safe URL path segment. */
 const IDENTIFIER = /^[A-Za-z0-9*\-_=:+|@.]{1,48}$/;
 
+/** Topic segments of the normalized layout that an identity must not take (`<base>/bridge/state` …). */
+export const RESERVED_IDENTITIES = ["bridge", "set", "request", "response", "availability"] as const;
+const RESERVED = new Set<string>(RESERVED_IDENTITIES);
+
 /** Why `identity` is unusable, or undefined when it is fine. */
 export function identityProblem(identity: string): string | undefined {
-  if (IDENTIFIER.test(identity)) return undefined;
-  return "identity must be 1–48 characters of a-z A-Z 0-9 * - _ = : + | @ .";
+  if (!IDENTIFIER.test(identity)) return "identity must be 1–48 characters of a-z A-Z 0-9 * - _ = : + | @ .";
+  if (RESERVED.has(identity.toLowerCase())) return `identity "${identity}" is reserved: it would publish into the bridge's own topics (reserved: ${RESERVED_IDENTITIES.join(", ")})`;
+  return undefined;
 }
 
 export interface IdentityBookDeps {
   /** Identities with a live session. */
   live: ReadonlyMap<string, unknown>;
-  /** Identities remembered from earlier valid sessions (they own a device in the hub). */
+  /** Charge points that completed a BootNotification and are not forgotten yet. */
   remembered: ReadonlyMap<string, unknown>;
 }
 

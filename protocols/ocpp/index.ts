@@ -1,10 +1,11 @@
-/** OCPP 1.6J central system (spec /work/shared/specs/ocpp.md), as the bridge sees it. */
-import type { ProtocolPlugin } from "../../lib/protocol.ts";
+// OCPP 1.6J central system (spec /work/shared/specs/ocpp.md) as the bridge sees it. Only the
+// config schema and the option parsing are loaded up front; the listener and the simulator are
+// imported when they are started, so a bridge without OCPP never loads them.
 import { parseHostPort } from "../../lib/link.ts";
-import { startCentralSystem } from "./central.ts";
+import type { ProtocolPlugin } from "../../lib/protocol.ts";
 import { ocppSectionSchema } from "./config.ts";
 import { ocppEnvAliases } from "./env-aliases.ts";
-import { parseSimulateArgs, SIMULATE_USAGE, startFleet } from "./sim-cli.ts";
+import { parseSimulateArgs, SIMULATE_USAGE } from "./sim/args.ts";
 
 export { ocppEnvAliases } from "./env-aliases.ts";
 export { ocppSectionSchema, type OcppSection } from "./config.ts";
@@ -19,15 +20,27 @@ export const ocppPlugin: ProtocolPlugin = {
   enabledByDefault: false,
   // Generic names such as LOG_LEVEL or MQTT_PORT only count when the environment is clearly an ocpp2mqtt one.
   envAliases: (env, problems) => (OCPP2MQTT_MARKERS.some((k) => env[k] !== undefined) ? { ...ocppEnvAliases(env, problems) } : {}),
-  start: (ctx, section) => startCentralSystem(ctx, ocppSectionSchema.parse(section)),
-  simulate: (args, log) => startFleet(parseSimulateArgs(args), log),
-  demo: (section, log) => {
+  async actionList() {
+    const [{ ocppActions }, { describeActions }] = await Promise.all([import("./actions.ts"), import("../../lib/actions.ts")]);
+    return describeActions(ocppActions);
+  },
+  async start(ctx, section) {
+    const { startOcpp } = await import("./listener.ts");
+    return startOcpp(ctx, ocppSectionSchema.parse(section));
+  },
+  async simulate(args, log) {
+    const options = parseSimulateArgs(args);
+    const { startFleet } = await import("./sim/fleet.ts");
+    return startFleet(options, log);
+  },
+  async demo(section, log) {
     const cfg = ocppSectionSchema.parse(section);
     const { port } = parseHostPort(cfg.listen, 9000);
     const scheme = cfg.tls_cert && cfg.tls_key ? "wss" : "ws";
     const prefix = cfg.path_prefix.replace(/^\/+|\/+$/g, "");
     // Aim at an identity the configured bridge will let in.
     const identity = cfg.allowed[0] ?? Object.keys(cfg.chargers)[0] ?? "DEMO1";
+    const { startFleet } = await import("./sim/fleet.ts");
     return startFleet(
       {
         connect: `${scheme}://127.0.0.1:${port}${prefix ? "/" + prefix : ""}`,

@@ -152,3 +152,15 @@ export function normalizedFrom(samples: Sample[]): Partial<NormalizedState> {
   }
   return out;
 }
+
+/** At or below these a reading counts as "no energy flows" (meter noise, the car's standby draw). */
+export const STOPPED_POWER_W = 100;
+export const STOPPED_CURRENT_A = 0.5;
+
+/** Whether one reading shows energy flowing; undefined when it has neither power nor current. */
+export function flowOf(part: Partial<NormalizedState>): boolean | undefined {
+  const power = part.power_w ?? undefined;
+  const currents = (part.current_a ?? []).filter((c): c is number => typeof c === "number");
+  if (power === undefined && currents.length === 0) return undefined;
+  return (power ?? 0) > STOPPED_POWER_W || currents.some((c) => c > STOPPED_CURRENT_A);
+}

@@ -1,42 +1,64 @@
 /**
  * The small state that must survive a restart: the last transaction id handed out (F5: chargers
- * key Stop/MeterValues on it, so ids must never repeat) and each charger's charging_enabled (F8).
+ * key Stop/MeterValues on it, so ids must never repeat), each charger's charging_enabled (F8), and
+ * the charge points that completed a BootNotification with when they were last seen (they count
+ * towards max_charge_points and are forgotten after forget_after_s).
  */
 import type { Logger } from "../../lib/log.ts";
 import { StateFile } from "../../lib/state-file.ts";
 
-/** On disk: charging_enabled as a plain JSON object. */
+/** On disk: plain JSON objects. */
 interface Stored {
   last_transaction_id: number;
   charging_enabled: Record<string, boolean>;
+  /** identity → last seen (ms since the epoch). */
+  known_charge_points: Record<string, number>;
 }
 
-/** In memory: a Map, so identities such as "constructor" or "__proto__" find nothing inherited. */
+/** In memory: Maps, so identities such as "constructor" or "__proto__" find nothing inherited. */
 interface State {
   last_transaction_id: number;
   charging_enabled: Map<string, boolean>;
+  known: Map<string, number>;
 }
 
 const MAX_INT32 = 2 ** 31 - 1;
 
+function entries(v: unknown): [string, unknown][] {
+  return v !== null && typeof v === "object" && !Array.isArray(v) ? Object.entries(v) : [];
+}
+
 /** Keeps what is well-formed; a damaged entry must not cost the transaction counter. */
 function parseStored(raw: unknown): State {
-  const v = (raw ?? {}) as Partial<Stored>;
-  const out: State = { last_transaction_id: 0, charging_enabled: new Map() };
-  if (typeof v.last_transaction_id === "number" && Number.isInteger(v.last_transaction_id)) out.last_transaction_id = v.last_transaction_id;
-  if (v.charging_enabled && typeof v.charging_enabled === "object") {
-    for (const [k, b] of Object.entries(v.charging_enabled)) if (typeof b === "boolean") out.charging_enabled.set(k, b);
+  const out: State = { last_transaction_id: 0, charging_enabled: new Map(), known: new Map() };
+  for (const [k, v] of entries(raw)) {
+    if (k === "last_transaction_id" && typeof v === "number" && Number.isInteger(v)) out.last_transaction_id = v;
+    if (k === "charging_enabled") for (const [id, b] of entries(v)) if (typeof b === "boolean") out.charging_enabled.set(id, b);
+    if (k === "known_charge_points") for (const [id, t] of entries(v)) if (typeof t === "number" && Number.isFinite(t)) out.known.set(id, t);
   }
   return out;
 }
 
+function storedOf(s: State): Stored {
+  // Object.fromEntries defines own properties, so even "__proto__" is written as plain data.
+  return {
+    last_transaction_id: s.last_transaction_id,
+    charging_enabled: Object.fromEntries(s.charging_enabled),
+    known_charge_points: Object.fromEntries(s.known),
+  };
+}
+
+/** How long a last-seen change may wait before the state file is written. */
+const SAVE_DELAY_MS = 2000;
+
 export class OcppStateStore {
   private data: State;
+  private saveTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly file: StateFile<Stored>;
 
   constructor(dir: string, log: Logger, private readonly now: () => number = Date.now) {
     this.file = new StateFile<Stored>(dir, "ocpp-state.json", log);
-    this.data = parseStored(this.file.load((raw) => raw as Stored, () => ({ last_transaction_id: 0, charging_enabled: {} })));
+    this.data = parseStored(this.file.load((raw) => storedOf(parseStored(raw)), () => storedOf(parseStored(undefined))));
   }
 
   /**
@@ -63,8 +85,38 @@ export class OcppStateStore {
     this.save();
   }
 
+  /** Charge points that completed a BootNotification, with when they were last seen. */
+  knownChargePoints(): ReadonlyMap<string, number> {
+    return this.data.known;
+  }
+
+  rememberChargePoint(identity: string, at: number): void {
+    this.data.known.set(identity, at);
+    this.saveSoon();
+  }
+
+  forgetChargePoint(identity: string): void {
+    if (this.data.known.delete(identity)) this.saveSoon();
+  }
+
+  /** Writes what is still pending (at shutdown). */
+  flush(): void {
+    if (this.saveTimer !== undefined) this.save();
+  }
+
   private save(): void {
-    // Object.fromEntries defines own properties, so even "__proto__" is written as plain data.
-    this.file.save({ last_transaction_id: this.data.last_transaction_id, charging_enabled: Object.fromEntries(this.data.charging_enabled) });
+    if (this.saveTimer !== undefined) clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    this.file.save(storedOf(this.data));
+  }
+
+  /**
+   * Last-seen times may wait a moment: a fleet booting at once would otherwise rewrite the whole
+   * file once per charge point. (Transaction ids are saved before they are handed out.)
+   */
+  private saveSoon(): void {
+    if (this.saveTimer !== undefined) return;
+    this.saveTimer = setTimeout(() => this.save(), SAVE_DELAY_MS);
+    this.saveTimer.unref?.();
   }
 }

@@ -151,4 +151,5 @@ export const CS_INITIATED = {
 export type CsAction = keyof typeof CS_INITIATED;
 export type CsRequest<A extends CsAction> = z.infer<(typeof CS_INITIATED)[A]["request"]>;
 export type CsResponse<A extends CsAction> = z.infer<(typeof CS_INITIATED)[A]["response"]>;
-export const CS_ACTIONS = Object.keys(CS_INITIATED) as CsAction[];
+const isCs = (k: string): k is CsAction => Object.hasOwn(CS_INITIATED, k);
+export const CS_ACTIONS: CsAction[] = Object.keys(CS_INITIATED).filter(isCs);

@@ -2,20 +2,20 @@
  * The energy stops of one charge point, one per connector: started (or joined) by `enabled: false`,
  * fed with the charger's StatusNotification, MeterValues and StopTransaction, lifted by `enabled: true`.
  */
-import { CommandError } from "../../lib/errors.ts";
+import { CommandError, errorMessage } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { NormalizedState } from "../../lib/normalized.ts";
 import type { OcppSection } from "./config.ts";
-import type { Session } from "./driver.ts";
-import { answerOf, EnergyStop, type StopOutcome } from "./energy-stop.ts";
+import { answerOf, EnergyStop, type StopEnv, type StopOutcome } from "./energy-stop.ts";
+import type { OwnProfile } from "./own-profiles.ts";
 
 /** A running transaction: [connectorId, transactionId]. */
 export type RunningTx = [number, number];
 
 export interface StopBookDeps {
   cfg: OcppSection;
-  /** The live session; throws when the charger is not connected. */
-  live(): Session;
+  /** Sends a CALL on the live session; rejects when the charger is not connected. */
+  call: StopEnv["call"];
   onChange(connector: number): void;
   log: Logger;
 }
@@ -44,7 +44,7 @@ export class StopBook {
   async stop(running: RunningTx[]): Promise<Record<string, unknown>> {
     const jobs = running.map(([n, tx]) => this.joinable(n, tx) ?? this.start(n, tx));
     const results = await Promise.allSettled(jobs.map((j) => j.outcome()));
-    const failed = results.flatMap((r) => (r.status === "rejected" ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
+    const failed = results.flatMap((r) => (r.status === "rejected" ? [errorMessage(r.reason)] : []));
     if (failed.length > 0) throw new CommandError(`energy could not be confirmed off: ${failed.join("; ")}`);
     const outcomes = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
     return summary(outcomes);
@@ -62,7 +62,7 @@ export class StopBook {
       this.stops.delete(n);
       if (!job.cancel("cancelled by enabled: true before energy was confirmed off")) continue;
       try {
-        answers.push(`ClearChargingProfile ${(await this.deps.live().call("ClearChargingProfile", { id: job.profileId })).status}`);
+        answers.push(`ClearChargingProfile ${(await this.deps.call("ClearChargingProfile", { id: job.profileId })).status}`);
       } catch (err) {
         answers.push(`ClearChargingProfile ${answerOf(err)}`);
       }
@@ -83,6 +83,11 @@ export class StopBook {
     if (job?.transactionId === transactionId) job.onTransactionEnded();
   }
 
+  /** The 0 A profiles of stops that are on the charger now (ClearChargingProfile must spare them). */
+  ownProfiles(): OwnProfile[] {
+    return [...this.stops.values()].flatMap((job) => (job.ownProfile ? [job.ownProfile] : []));
+  }
+
   /** The charger left: stops not yet confirmed fail; confirmed ones keep holding (the profile stays on the charger). */
   abortAll(why: string): void {
     for (const job of this.stops.values()) job.abort(why);
@@ -96,8 +101,7 @@ export class StopBook {
   private start(n: number, tx: number): EnergyStop {
     const { cfg } = this.deps;
     const job = new EnergyStop(n, tx, {
-      // async: "not connected" must arrive as a rejection, never as a throw inside a timer.
-      call: async (action, payload) => this.deps.live().call(action, payload),
+      call: this.deps.call,
       verifyMs: cfg.stop_verify_s * 1000,
       // Its own id (above those current_limit_a uses) and one level up, so it neither replaces a
       // limit profile nor ties with one.

@@ -2,6 +2,7 @@
 // Pure `encodeCommand`/`decode`, plus the stream stages a session pipes a link through.
 
 import { ProtocolError } from "../../lib/errors.ts";
+import type { Codec } from "../../lib/link.ts";
 import type { ChecksumKind } from "./checksum.ts";
 import { formatFrame, latin1Bytes, MAX_COMMAND_CHARS, MAX_TOKENS, parseLine, printable, type BadReason, type RapiFrame } from "./frame.ts";
 import { isNotification, parseNotification, type Notification } from "./notifications.ts";
@@ -230,3 +231,12 @@ export function decode(input: Uint8Array | string, opts: DecoderOptions = {}): F
   const d = new RapiDecoder(opts);
   return [...d.push(typeof input === "string" ? latin1Bytes(input) : input), ...d.flush()];
 }
+
+/**
+ * The host's side of a RAPI link: controller bytes → items, commands → bytes. Commands are checked
+ * before they are queued (RapiSession.request), so the encoder never has to drop one.
+ */
+export const rapiHostCodec: Codec<FrameOrBad, Command> = {
+  decoder: () => rapiDecoder(),
+  encoder: () => commandEncoder(),
+};

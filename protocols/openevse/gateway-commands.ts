@@ -13,7 +13,7 @@ const AMPS_ERROR = `expected whole amps 0–${MAX_PILOT_A} or "clear"`;
 const amps = () => z.union([z.number().int(AMPS_ERROR).min(0, AMPS_ERROR).max(MAX_PILOT_A, AMPS_ERROR), z.literal("clear")], { error: AMPS_ERROR });
 
 // Strict: a misspelt key must not silently leave the claim as it was.
-const propsSchema = z
+export const propsSchema = z
   .object({
     state: z.enum(["active", "disabled", "clear"], { error: 'expected "active", "disabled" or "clear"' }).optional(),
     charge_current: amps().optional(),
@@ -92,7 +92,7 @@ export interface SessionLimit {
   auto_release: boolean;
 }
 
-const limitSchema = z
+export const limitSchema = z
   .object({
     type: z.enum(["none", "time", "energy", "soc", "range"], { error: 'expected "none", "time", "energy", "soc" or "range"' }),
     value: z.number({ error: "expected a number (minutes, Wh, % or km/mi by type)" }).finite().nonnegative().optional(),
@@ -113,7 +113,7 @@ export function parseLimitSet(payload: string): Parsed<SessionLimit | null> {
   return { ok: true, value: { type: r.data.type, value: r.data.value ?? 0, auto_release: r.data.auto_release ?? true } };
 }
 
-const restartSchema = z.object({ device: z.enum(["gateway", "evse"], { error: 'expected "gateway" or "evse"' }) }).strict();
+export const restartSchema = z.object({ device: z.enum(["gateway", "evse"], { error: 'expected "gateway" or "evse"' }) }).strict();
 
 /** `<b>/restart`: `{"device":"gateway"}` (the bridge itself) or `{"device":"evse"}` (`$FR`). */
 export function parseRestart(payload: string): Parsed<"gateway" | "evse"> {

@@ -1,6 +1,8 @@
 // Every protocol at once in one bridge process, fed by `evse2mqtt simulate …` processes: proves
 // the whole program (not just Dehne) runs unchanged under each way of running it.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { simSerial } from "../../protocols/dehne/sim/charger.ts";
 import { BridgeProcess, type CliProcess, type Launcher, simulatorProcess } from "../support/bridge-process.ts";
 import { writeConfigFile } from "../support/config-file.ts";
@@ -12,6 +14,7 @@ const CHARGERS = {
   dehne: [simSerial(1), simSerial(2)],
   ocpp: ["SIM1", "SIM2"],
   evsemaster: ["8800000000000001", "8800000000000002"],
+  openevse: ["oe1"],
 } as const;
 
 export function allProtocolsScenario(launcher: Launcher): void {
@@ -23,6 +26,7 @@ export function allProtocolsScenario(launcher: Launcher): void {
     const sims: CliProcess[] = [];
     const base = `all${Math.random().toString(16).slice(2, 8)}`;
     const ports = { dehne: 0, ocpp: 0, evsemaster: 0 };
+    const ptyPath = join(tmpdir(), `evse2mqtt-all-${base}-tty`);
 
     beforeAll(async () => {
       broker = await Mosquitto.start();
@@ -50,6 +54,11 @@ port = ${ports.evsemaster}
 default_password = "123456"
 discover_login = true
 time_zone = "Europe/Berlin"
+[[openevse]]
+name = "oe1"
+port = "${ptyPath}"
+base_topic = "${base}_oe"
+announce_topic = "${base}_oe/announce"
 `,
       );
       probe = await MqttProbe.connect(broker.url, [`${base}/#`]);
@@ -66,13 +75,15 @@ time_zone = "Europe/Berlin"
 
     test("bridge info lists every protocol", async () => {
       const info = await probe.waitJson<Json>(`${base}/bridge/info`);
-      expect([...(info.protocols as string[])].sort()).toEqual(["dehne", "evsemaster", "ocpp"]);
+      expect([...(info.protocols as string[])].sort()).toEqual(["dehne", "evsemaster", "ocpp", "openevse"]);
     });
 
     test("simulators of each protocol appear in the normalized layout", async () => {
       sims.push(simulatorProcess(["dehne", "--connect", `127.0.0.1:${ports.dehne}`, "--count", "2", "--no-car"]));
       sims.push(simulatorProcess(["ocpp", "--connect", `ws://127.0.0.1:${ports.ocpp}/ocpp`, "--count", "2"]));
       sims.push(simulatorProcess(["evsemaster", "--count", "2", "--model", "mixed", "--target", `127.0.0.1:${ports.evsemaster}`, "--bind", "127.0.0.1", "--password", "123456", "--beacon-s", "1"]));
+      // A serial device: the simulator's pseudo-terminal (socat, else python3), opened by the bridge.
+      sims.push(simulatorProcess(["openevse", "--pty", "--link", ptyPath, "--no-car"]));
       for (const [protocol, ids] of Object.entries(CHARGERS)) {
         for (const id of ids) {
           const s = await probe.waitJson<Json>(`${base}/${id}`, (x) => x.protocol === protocol && x.status !== "unknown" && x.status !== "offline", 20_000);
@@ -87,6 +98,7 @@ time_zone = "Europe/Berlin"
         [CHARGERS.dehne[0], { action: "collect_data" }, (d) => expect(d.pwm_percent).toBe(100)],
         [CHARGERS.ocpp[0], { action: "GetConfiguration", args: { key: ["HeartbeatInterval"] } }, (d) => expect(d.configurationKey).toBeArray()],
         [CHARGERS.evsemaster[0], { action: "fetch_config" }, (d) => expect(d).toBeObject()],
+        [CHARGERS.openevse[0], { action: "status" }, (d) => expect(d.state_text).toBe("not connected")],
       ];
       for (const [id, req, check] of cases) {
         const since = probe.mark();

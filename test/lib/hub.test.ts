@@ -94,3 +94,10 @@ test("remove() clears every retained topic of a charger and leaves its old handl
   expect(fresh.messages.map((m) => m.topic)).toEqual([`${base}/GONE1/sentinel`]);
   await fresh.close();
 });
+
+test("a charger called 'bridge' never gets topics under the bridge's own", async () => {
+  const h = hub.attach("bridge", { protocol: "dehne" }, driver("impostor"));
+  await h.update({ status: "charging" });
+  expect(hub.state("bridge")).toBeUndefined();
+  expect(errors.some((l) => l.includes("reserved for the bridge"))).toBe(true);
+});

@@ -58,6 +58,11 @@ export class SimController {
     this.faults.push({ ...fault, left: fault.times ?? 1 });
   }
 
+  /** Ends every injected fault still pending. */
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
   /** One command line (without CR) → the lines the controller sends back, in order. */
   receive(line: string): string[] {
     const out = this.tick();

@@ -1,6 +1,7 @@
 // Every Dehne command path goes through one guard: raw duty cycles via /request and to_dehneEVSE
 // are clamped like current_limit_a and rate-limited like any switch; redundant switches send nothing.
 import { expect, setDefaultTimeout, test } from "bun:test";
+import { badFrames, framesIn, framesOut } from "../../../lib/metrics.ts";
 import { dehnePlugin } from "../../../protocols/dehne/index.ts";
 import { SimulatedDehne, simSerial } from "../../../protocols/dehne/sim/charger.ts";
 import { brokerForFile } from "../../support/broker-for-file.ts";
@@ -66,6 +67,10 @@ test("raw PWM and contactor commands pass the same clamp and switch limit on eve
     const e = await probe.waitJson<{ message_type: string; error: string }>("from_guardtest", (m) => m.message_type === "error", 5000, since);
     expect(e.error).toMatch(/set_pwm_percent 10 refused/);
     expect(sim.pwm).toBe(100);
+    // Every frame went through the counted codec (the /metrics frame counters).
+    expect(framesIn.get({ protocol: "dehne" })).toBeGreaterThan(5);
+    expect(framesOut.get({ protocol: "dehne" })).toBeGreaterThan(5);
+    expect(badFrames.get({ protocol: "dehne" })).toBe(0);
   } finally {
     await sim.stop();
     await bridge.stop();

@@ -61,7 +61,8 @@ describe("compatible telemetry (spec §10)", () => {
       expect(String(v).replace(/^\d+\.?/, "").length).toBeLessThanOrEqual(6);
     }
     expect(psu.total_historic_input_energy).toBeNumber();
-    const con = await r.probe.waitJson<Json>(`${PREFIX}/connector/1`, (v) => v.psu_port_available !== null);
+    // The capabilities arrive over several PSU writes: wait for the payload that has them all.
+    const con = await r.probe.waitJson<Json>(`${PREFIX}/connector/1`, (v) => Object.values(v).every((x) => x !== null));
     expect(JSON.stringify(con)).toBe('{"max_rated_psu_current":100,"max_rated_psu_voltage":1000,"min_rated_psu_current":1,"min_rated_psu_voltage":100,"psu_port_available":"AVAILABLE","rated_output_power_psu":60000}');
     const d2p = await r.probe.waitJson<Json>(`${PREFIX}/connector/2/dispenser_to_psu`);
     expect(JSON.stringify(d2p)).toBe('{"bsp_event":null,"dc_output_contactor_fault_alarm":false,"everest_mode":null,"everest_phase":null,"export_current":null,"export_voltage":null,"output_current":null,"output_voltage":null,"upstream_voltage":null}');

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { silentLogger } from "../../../lib/log.ts";
 import { ocppPlugin } from "../../../protocols/ocpp/index.ts";
-import { parseSimulateArgs } from "../../../protocols/ocpp/sim-cli.ts";
+import { parseSimulateArgs } from "../../../protocols/ocpp/sim/args.ts";
 import { freePort, Mosquitto } from "../../support/mosquitto.ts";
 import { MqttProbe } from "../../support/mqtt-probe.ts";
 import { type OcppBridge, startOcpp } from "./helpers.ts";

@@ -4,7 +4,7 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { silentLogger } from "../../../lib/log.ts";
 import type { NormalizedState } from "../../../lib/normalized.ts";
-import { SimulatedChargePoint } from "../../../protocols/ocpp/simulator.ts";
+import { SimulatedChargePoint } from "../../../protocols/ocpp/sim/charge-point.ts";
 import { brokerForFile } from "../../support/broker-for-file.ts";
 import { type OcppBridge, RawCp, sleep, startOcpp } from "./helpers.ts";
 

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { NormalizedState } from "../../../lib/normalized.ts";
 import { silentLogger } from "../../../lib/log.ts";
-import { SimulatedChargePoint } from "../../../protocols/ocpp/simulator.ts";
+import { SimulatedChargePoint } from "../../../protocols/ocpp/sim/charge-point.ts";
 import { Mosquitto } from "../../support/mosquitto.ts";
 import { MqttProbe } from "../../support/mqtt-probe.ts";
 import { type OcppBridge, startOcpp } from "./helpers.ts";

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { silentLogger } from "../../../lib/log.ts";
-import { SimulatedChargePoint } from "../../../protocols/ocpp/simulator.ts";
+import { SimulatedChargePoint } from "../../../protocols/ocpp/sim/charge-point.ts";
 import { brokerForFile } from "../../support/broker-for-file.ts";
 import { type OcppBridge, RawCp, sleep, startOcpp } from "./helpers.ts";
 

@@ -1,13 +1,21 @@
 // Random and mutated OCPP-J frames (seeded, bounded): no crash, every answer well-formed, other chargers unaffected.
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { silentLogger } from "../../../lib/log.ts";
-import { decodeFrame } from "../../../protocols/ocpp/codec.ts";
-import { RpcPeer } from "../../../protocols/ocpp/rpc.ts";
-import { SimulatedChargePoint } from "../../../protocols/ocpp/simulator.ts";
+import { makeAnswers } from "../../../protocols/ocpp/answers.ts";
+import { decodeFrame, encodeFrame } from "../../../protocols/ocpp/codec.ts";
+import { ocppSectionSchema } from "../../../protocols/ocpp/config.ts";
+import { OcppStateStore } from "../../../protocols/ocpp/persist.ts";
+import { makePolicy } from "../../../protocols/ocpp/policy.ts";
+import { OcppSession } from "../../../protocols/ocpp/session.ts";
+import { SimulatedChargePoint } from "../../../protocols/ocpp/sim/charge-point.ts";
 import { Mosquitto } from "../../support/mosquitto.ts";
 import { prng as rng } from "../../support/prng.ts";
 import { MqttProbe } from "../../support/mqtt-probe.ts";
 import { type OcppBridge, RawCp, sleep, startOcpp } from "./helpers.ts";
+import { drain, memoryLink } from "./memory-link.ts";
 
 // Real sockets and a real broker: allow more than bun's 5 s default, still bounded.
 setDefaultTimeout(20_000);
@@ -60,21 +68,15 @@ function randomFrame(r: () => number): string {
   return r() < 0.1 ? text.slice(0, Math.floor(r() * text.length)) : text;
 }
 
-test("RpcPeer: 5000 random frames, never throws, answers only CALLs and only with well-formed frames", async () => {
+test("OcppSession: 5000 random frames, never throws, answers only CALLs and only with well-formed frames", async () => {
   const r = rng(1234);
-  const sent: string[] = [];
-  let closes = 0;
-  const peer = new RpcPeer({
-    send: (t) => void sent.push(t),
-    handle: () => ({}),
-    callTimeoutMs: 1000,
-    lenient: () => false,
-    maxBadMessages: 1_000_000,
-    onTooManyBad: () => void closes++,
-    log: silentLogger,
-  });
-  for (let i = 0; i < 5000; i++) peer.receive(decodeFrame(randomFrame(r)));
-  await sleep(20);
+  const frames = Array.from({ length: 5000 }, () => decodeFrame(randomFrame(r)));
+  const cfg = ocppSectionSchema.parse({});
+  const answers = makeAnswers({ cfg, policy: makePolicy(cfg), store: new OcppStateStore(mkdtempSync(join(tmpdir(), "ocpp-fuzz-")), silentLogger), chargingEnabled: () => true, onRefusedConnector: () => {} });
+  const m = memoryLink((i) => frames[i]);
+  const session = new OcppSession(m.link, answers, { identity: "FUZZ", lenient: false, callTimeoutMs: 1000, maxBadMessages: 1_000_000, log: silentLogger });
+  await drain(session.events);
+  const sent = m.sent.map(encodeFrame);
   expect(sent.length).toBeGreaterThan(100);
   for (const t of sent) {
     const d = decodeFrame(t);
@@ -82,8 +84,8 @@ test("RpcPeer: 5000 random frames, never throws, answers only CALLs and only wit
     if (d.ok) expect([3, 4]).toContain(d.frame.type);
     else expect((JSON.parse(t) as unknown[]).slice(0, 4)).toEqual([4, expect.any(String), "FormationViolation", "unique id longer than 36 characters"]);
   }
-  expect(closes).toBe(0);
-  expect(peer.badTotal).toBeGreaterThan(100);
+  expect(m.closes).toBe(0);
+  expect(session.badTotal).toBeGreaterThan(100);
 });
 
 let broker: Mosquitto;

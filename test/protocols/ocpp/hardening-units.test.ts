@@ -3,17 +3,21 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ChargeGuard } from "../../../lib/guard.ts";
 import { silentLogger } from "../../../lib/log.ts";
-import { sleep } from "../../support/until.ts";
-import { decodeFrame } from "../../../protocols/ocpp/codec.ts";
-import { filterCovers, withoutCovered } from "../../../protocols/ocpp/compat.ts";
+import { makeAnswers } from "../../../protocols/ocpp/answers.ts";
+import { decodeFrame, encodeFrame } from "../../../protocols/ocpp/codec.ts";
+import { filterCovers, withoutCovered } from "../../../protocols/ocpp/compat-filters.ts";
 import { ocppSectionSchema } from "../../../protocols/ocpp/config.ts";
+import { makeDecider } from "../../../protocols/ocpp/door.ts";
 import { IdentityBook, identityProblem } from "../../../protocols/ocpp/identity.ts";
 import { compatPairs, normalizedFrom, samplesOf } from "../../../protocols/ocpp/meter.ts";
 import { OcppStateStore } from "../../../protocols/ocpp/persist.ts";
+import { makePolicy } from "../../../protocols/ocpp/policy.ts";
 import { guardProfiles } from "../../../protocols/ocpp/profile-guard.ts";
-import { MAX_INBOUND_IN_PROGRESS, RpcPeer } from "../../../protocols/ocpp/rpc.ts";
-import { makeDecider } from "../../../protocols/ocpp/server.ts";
+import { type Answers, MAX_INBOUND_IN_PROGRESS, OcppSession } from "../../../protocols/ocpp/session.ts";
+import { until } from "../../support/until.ts";
+import { drain, type MemoryLink, memoryLink } from "./memory-link.ts";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "ocpp-hard-"));
 
@@ -103,7 +107,8 @@ describe("meter units and blanks (L3)", () => {
 });
 
 describe("raw charging profiles (M5)", () => {
-  const limits = { min_current_a: 6, max_current_a: 32, max_power_w: 0 };
+  const guard = new ChargeGuard({ minA: 6, maxA: 32, switchIntervalMs: 0, allowZero: true, stepA: 0.1 });
+  const limits = { guard, maxPowerW: 0 };
   const profile = (unit: "A" | "W", ...values: number[]) => ({
     chargingProfileId: 1,
     stackLevel: 0,
@@ -129,7 +134,7 @@ describe("raw charging profiles (M5)", () => {
 
   test("W: refused unless max_power_w allows it, then clamped to it", () => {
     expect(() => guardProfiles("SetChargingProfile", { connectorId: 0, csChargingProfiles: profile("W", 1000) }, limits)).toThrow(/max_power_w/);
-    const r = guardProfiles("SetChargingProfile", { connectorId: 0, csChargingProfiles: profile("W", 1000, 20_000) }, { ...limits, max_power_w: 11_000 });
+    const r = guardProfiles("SetChargingProfile", { connectorId: 0, csChargingProfiles: profile("W", 1000, 20_000) }, { ...limits, maxPowerW: 11_000 });
     expect(r.clamped).toEqual([{ at: "csChargingProfiles.chargingSchedule.chargingSchedulePeriod[1].limit", from: 20_000, to: 11_000, unit: "W" }]);
   });
 
@@ -151,46 +156,54 @@ describe("compat subscriptions (M4)", () => {
   });
 });
 
-describe("RPC (L1, M3)", () => {
-  const peer = (handle: () => Promise<Record<string, unknown>> | Record<string, unknown>, sent: string[]) =>
-    new RpcPeer({ send: (t) => void sent.push(t), handle, callTimeoutMs: 1000, lenient: () => false, maxBadMessages: 100, onTooManyBad: () => {}, log: silentLogger });
+describe("session (L1, M3)", () => {
+  const cfg = ocppSectionSchema.parse({});
+  const answers = () => makeAnswers({ cfg, policy: makePolicy(cfg), store: new OcppStateStore(tmp(), silentLogger), chargingEnabled: () => true, onRefusedConnector: () => {} });
+  const session = (link: MemoryLink, a: Answers) => new OcppSession(link.link, a, { identity: "T", lenient: false, callTimeoutMs: 1000, maxBadMessages: 100, log: silentLogger });
 
-  test("a CALL with an id over 36 characters gets CALLERROR FormationViolation with that id", () => {
+  test("a CALL with an id over 36 characters gets CALLERROR FormationViolation with that id", async () => {
     const id = "x".repeat(37);
     const d = decodeFrame(`[2,"${id}","Heartbeat",{}]`);
     expect(d).toMatchObject({ ok: false, bad: { id, messageType: 2 } });
-    const sent: string[] = [];
-    peer(() => ({ currentTime: "2026-01-01T00:00:00Z" }), sent).receive(d);
-    expect(JSON.parse(sent[0]!)).toEqual([4, id, "FormationViolation", "unique id longer than 36 characters", {}]);
+    const m = memoryLink((i) => (i === 0 ? d : undefined));
+    await drain(session(m, answers()).events);
+    expect(JSON.parse(encodeFrame(m.sent[0] ?? { type: 3, id: "none", payload: {} }))).toEqual([4, id, "FormationViolation", "unique id longer than 36 characters", {}]);
   });
 
-  test("at most MAX_INBOUND_IN_PROGRESS charger CALLs are handled at once; the reader is told to wait", async () => {
-    const sent: string[] = [];
+  test("at most MAX_INBOUND_IN_PROGRESS charger CALLs are handled at once; the reader waits for a free slot", async () => {
     let running = 0;
+    let started = 0;
     let most = 0;
     const release: (() => void)[] = [];
-    const p = peer(async () => {
-      most = Math.max(most, ++running);
-      await new Promise<void>((r) => release.push(r));
-      running--;
-      return { currentTime: "2026-01-01T00:00:00Z" };
-    }, sent);
-    const waits: (Promise<void> | undefined)[] = [];
-    for (let i = 0; i < MAX_INBOUND_IN_PROGRESS; i++) waits.push(p.receive(decodeFrame(`[2,"h${i}","Heartbeat",{}]`)));
-    expect(waits.slice(0, -1).every((w) => w === undefined)).toBe(true);
-    const full = waits.at(-1);
-    expect(full).toBeInstanceOf(Promise);
-    let freed = false;
-    void full!.then(() => (freed = true));
-    await sleep(5);
-    expect(freed).toBe(false);
-    release.shift()!();
-    await sleep(5);
-    expect(freed).toBe(true);
-    expect(sent.length).toBe(1);
-    for (const r of release.splice(0)) r();
-    await sleep(5);
+    const blocking: Answers = {
+      ...answers(),
+      Heartbeat: async (request) => {
+        started++;
+        most = Math.max(most, ++running);
+        await new Promise<void>((r) => release.push(r));
+        running--;
+        return { action: "Heartbeat", request, response: { currentTime: "2026-01-01T00:00:00Z" } };
+      },
+    };
+    const total = 2 * MAX_INBOUND_IN_PROGRESS;
+    const m = memoryLink((i) => (i < total ? decodeFrame(`[2,"h${i}","Heartbeat",{}]`) : undefined));
+    const done = drain(session(m, blocking).events);
+    await until(() => started === MAX_INBOUND_IN_PROGRESS, "the slots filled");
+    const pullsWhenFull = m.pulls;
+    // One frame may wait in the stream's buffer; the next ones stay unread.
+    expect(pullsWhenFull).toBeLessThanOrEqual(MAX_INBOUND_IN_PROGRESS + 1);
+    expect(m.sent.length).toBe(0);
+    release.shift()?.();
+    await until(() => started === MAX_INBOUND_IN_PROGRESS + 1, "a CALL started once a slot was free");
+    expect(m.sent.length).toBe(1);
+    expect(m.pulls - pullsWhenFull).toBeLessThanOrEqual(1);
     expect(most).toBe(MAX_INBOUND_IN_PROGRESS);
-    expect(sent.length).toBe(MAX_INBOUND_IN_PROGRESS);
+    await until(() => {
+      for (const r of release.splice(0)) r();
+      return m.sent.length === total;
+    }, "every CALL answered");
+    await done;
+    expect(most).toBe(MAX_INBOUND_IN_PROGRESS);
+    expect(m.sent.map((f) => f.type)).toEqual(Array.from({ length: total }, () => 3));
   });
 });

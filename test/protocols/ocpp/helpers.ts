@@ -1,18 +1,18 @@
 import { WebSocket } from "ws";
-import type { CentralSystem } from "../../../protocols/ocpp/central.ts";
+import type { OcppListener } from "../../../protocols/ocpp/listener.ts";
 import { ocppPlugin } from "../../../protocols/ocpp/index.ts";
 import { type InProcessBridge, startInProcess } from "../../support/in-process-bridge.ts";
 
 export interface OcppBridge extends InProcessBridge {
   port: number;
-  central: CentralSystem;
+  central: OcppListener;
   url(path: string): string;
 }
 
 /** The OCPP plugin on a free loopback port against a real broker. */
-export async function startOcpp(brokerUrl: string, section: Record<string, unknown> = {}, opts: { base?: string } = {}): Promise<OcppBridge> {
+export async function startOcpp(brokerUrl: string, section: Record<string, unknown> = {}, opts: { base?: string; logLines?: string[]; stateDir?: string } = {}): Promise<OcppBridge> {
   const b = await startInProcess(ocppPlugin, brokerUrl, { listen: "127.0.0.1:0", ...section }, opts);
-  const central = b.running as CentralSystem;
+  const central = b.running as OcppListener;
   const scheme = central.secure ? "wss" : "ws";
   return { ...b, central, port: central.port, url: (path) => `${scheme}://127.0.0.1:${central.port}${path}` };
 }

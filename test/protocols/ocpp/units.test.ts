@@ -4,18 +4,18 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { silentLogger } from "../../../lib/log.ts";
-import { decodeFrame, encodeFrame, frameStream } from "../../../protocols/ocpp/codec.ts";
+import { decodeFrame, encodeFrame, frameDecoder } from "../../../protocols/ocpp/codec.ts";
 import { camelToSnake, convertKeys, resolveAction, snakeToCamel } from "../../../protocols/ocpp/commands.ts";
 import { ocppSectionSchema } from "../../../protocols/ocpp/config.ts";
 import { ocppEnvAliases } from "../../../protocols/ocpp/env-aliases.ts";
 import { aggregate, compatPairs, normalizedFrom, samplesOf } from "../../../protocols/ocpp/meter.ts";
 import { IdentityBook } from "../../../protocols/ocpp/identity.ts";
-import { mapStatus } from "../../../protocols/ocpp/normalize.ts";
+import { mapStatus } from "../../../protocols/ocpp/status.ts";
 import { OcppStateStore } from "../../../protocols/ocpp/persist.ts";
 import { makePolicy, parseOnOff } from "../../../protocols/ocpp/policy.ts";
 import type { SampledValue } from "../../../protocols/ocpp/schemas-common.ts";
 import { CP_INITIATED, CS_INITIATED, validate } from "../../../protocols/ocpp/schemas.ts";
-import { checkBasicAuth, chooseSubprotocol, makeDecider, resolveIdentity } from "../../../protocols/ocpp/server.ts";
+import { checkBasicAuth, chooseSubprotocol, makeDecider, resolveIdentity } from "../../../protocols/ocpp/door.ts";
 
 describe("codec", () => {
   test("decodes the three message types and round-trips them", () => {
@@ -39,10 +39,11 @@ describe("codec", () => {
     expect(decodeFrame('[4,"a","GenericError","x"]')).toEqual({ ok: true, frame: { type: 4, id: "a", code: "GenericError", description: "x", details: {} } });
   });
 
-  test("frameStream bounds message size", async () => {
+  test("the stream decoder bounds message size", async () => {
     const out: boolean[] = [];
-    const s = new ReadableStream<string>({ start(c) { c.enqueue('[2,"a","Heartbeat",{}]'); c.enqueue("[" + " ".repeat(200) + "]"); c.close(); } });
-    const reader = s.pipeThrough(frameStream(100)).getReader();
+    const utf8 = new TextEncoder();
+    const s = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(utf8.encode('[2,"a","Heartbeat",{}]')); c.enqueue(utf8.encode("[" + " ".repeat(200) + "]")); c.close(); } });
+    const reader = s.pipeThrough(frameDecoder(100)).getReader();
     for (;;) {
       const r = await reader.read();
       if (r.done) break;

@@ -22,6 +22,8 @@ beforeAll(async () => {
     compat_append_identity: false,
     authorized_tags: ["johnny-car", "other-car"],
     heartbeat_interval_s: 60,
+    // The vectors switch availability and start/stop back to back; the switch rate limit is tested in guard.test.ts.
+    switch_min_interval_s: 0,
   });
   cp = await RawCp.connect(bridge.url("/ocpp/charger1"));
 });

@@ -1,0 +1,97 @@
+// A WebSocket server on Bun.serve: decide() runs in fetch, before server.upgrade(), so refusals are
+// plain HTTP answers. Bun enforces maxPayload itself (closing with 1009) and tells what it still
+// has to send (getBufferedAmount); our pings go out with ws.ping() and come back to `pong`.
+import { errorMessage } from "../errors.ts";
+import { formatHostPort, LinkError } from "../link.ts";
+import type { Listener, UpgradeDecision, WsServerOptions } from "../sockets.ts";
+import { serverTls } from "./bun-tcp.ts";
+import { refusal, upgradeRequest, type WsLinkFeed, wsLink } from "./ws-link.ts";
+
+interface WsData<C> {
+  context: C;
+  protocol: string;
+  remote: string;
+  feed: WsLinkFeed | undefined;
+}
+
+const encoder = new TextEncoder();
+const OPEN = 1;
+
+/** The request target as the client sent it (path still percent-encoded, query kept). */
+function target(url: string): string {
+  const u = new URL(url);
+  return u.pathname + u.search;
+}
+
+export function listenWebSocket<C>(opts: WsServerOptions<C>): Promise<Listener & { readonly secure: boolean }> {
+  const maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024;
+  let server: Bun.Server<WsData<C>>;
+  try {
+    server = Bun.serve<WsData<C>>({
+      hostname: opts.host,
+      port: opts.port,
+      ...(opts.tls ? { tls: serverTls(opts.tls) } : {}),
+      async fetch(req, srv) {
+        if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+          return new Response("WebSocket upgrade required\n", { status: 426, headers: { "Content-Type": "text/plain", Upgrade: "websocket" } });
+        }
+        const ip = srv.requestIP(req);
+        const upgrade = upgradeRequest(target(req.url), req.headers, ip?.address ?? "unknown");
+        let d: UpgradeDecision<C>;
+        try {
+          d = await opts.decide(upgrade);
+        } catch (err) {
+          return refusal(500, errorMessage(err));
+        }
+        if (!d.accept) return refusal(d.status, d.reason, d.headers);
+        const data: WsData<C> = { context: d.context, protocol: d.protocol ?? "", remote: formatHostPort(upgrade.remoteAddress, ip?.port ?? 0), feed: undefined };
+        if (srv.upgrade(req, { data, headers: d.protocol ? { "Sec-WebSocket-Protocol": d.protocol } : {} })) return undefined;
+        return refusal(400, "not a valid WebSocket upgrade");
+      },
+      error: () => refusal(500, "internal error"),
+      websocket: {
+        maxPayloadLength: opts.maxPayload,
+        // Liveness is ours (pingIntervalMs, maxMissedPongs), not Bun's idle timer.
+        idleTimeout: 0,
+        sendPings: false,
+        // Past our own limit the socket is closed anyway; Bun must not drop messages silently before.
+        backpressureLimit: maxBuffered * 2,
+        closeOnBackpressureLimit: false,
+        open(ws) {
+          const feed = wsLink(
+            {
+              protocol: ws.data.protocol,
+              isOpen: () => ws.readyState === OPEN,
+              sendText: (text) => ws.sendText(text) !== 0,
+              bufferedAmount: () => ws.getBufferedAmount(),
+              close: (code, reason) => ws.close(code, reason),
+              terminate: () => ws.terminate(),
+              ping: () => void ws.ping(),
+            },
+            ws.data.remote,
+            opts,
+          );
+          ws.data.feed = feed;
+          opts.onConnection(feed.link, ws.data.context);
+        },
+        message(ws, message) {
+          ws.data.feed?.message(typeof message === "string" ? encoder.encode(message) : new Uint8Array(message.buffer, message.byteOffset, message.byteLength));
+        },
+        pong(ws) {
+          ws.data.feed?.pong();
+        },
+        close(ws, code, reason) {
+          ws.data.feed?.ended(code, reason);
+        },
+      },
+    });
+  } catch (err) {
+    return Promise.reject(new LinkError(`cannot listen on ${formatHostPort(opts.host, opts.port)}: ${errorMessage(err)}`));
+  }
+  return Promise.resolve({
+    host: opts.host,
+    port: server.port ?? opts.port,
+    secure: opts.tls !== undefined,
+    close: () => server.stop(true),
+  });
+}

@@ -1,0 +1,58 @@
+// A Link of decoded OCPP frames in memory, for driving an OcppSession without sockets: frames are
+// handed out when the session pulls them (so back-pressure shows as pulls not made), and what the
+// session writes is collected.
+import type { CloseInfo, Link } from "../../../lib/link.ts";
+import type { Decoded, Frame } from "../../../protocols/ocpp/codec.ts";
+
+export interface MemoryLink {
+  link: Link<Decoded, Frame>;
+  /** Frames the session wrote, in order. */
+  sent: Frame[];
+  /** How many frames the session has read so far. */
+  readonly pulls: number;
+  /** How often the session asked to close the link. */
+  readonly closes: number;
+}
+
+/** `next(i)` gives the i-th frame (0-based) or undefined for the end of the connection. */
+export function memoryLink(next: (i: number) => Decoded | undefined): MemoryLink {
+  let pulls = 0;
+  let closes = 0;
+  let done: (c: CloseInfo) => void = () => {};
+  const closed = new Promise<CloseInfo>((r) => (done = r));
+  const sent: Frame[] = [];
+  const readable = new ReadableStream<Decoded>({
+    pull(c) {
+      const d = next(pulls);
+      if (d === undefined) {
+        c.close();
+        done({ reason: "end of test input", code: 1000 });
+        return;
+      }
+      pulls++;
+      c.enqueue(d);
+    },
+  }, { highWaterMark: 0 });
+  const writable = new WritableStream<Frame>({ write: (f) => void sent.push(f) });
+  return {
+    link: { readable, writable, remote: "memory:0", closed, close: () => void closes++ },
+    sent,
+    get pulls() {
+      return pulls;
+    },
+    get closes() {
+      return closes;
+    },
+  };
+}
+
+/** Reads every event of a stream (a session answers only while its events are read). */
+export async function drain<T>(events: ReadableStream<T>): Promise<T[]> {
+  const out: T[] = [];
+  const reader = events.getReader();
+  for (;;) {
+    const r = await reader.read();
+    if (r.done) return out;
+    out.push(r.value);
+  }
+}
