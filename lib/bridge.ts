@@ -12,6 +12,13 @@ import { runtimeName } from "./runtime.ts";
 import { VERSION } from "./version.ts";
 import type { WebServer } from "./web/server.ts";
 
+/**
+ * How long the protocols wait for the first broker connection before starting anyway. Loading and
+ * starting them takes tens of milliseconds of the one JavaScript thread; done after the connect,
+ * the bridge is `online` that much sooner, and a broker that is away delays chargers only this long.
+ */
+const BROKER_HEAD_START_MS = 500;
+
 export interface RunningBridge {
   hub: Hub;
   mqtt: MqttLink;
@@ -36,8 +43,8 @@ export async function startBridge(config: Config, plugins: ProtocolPlugin[], log
   const infoDoc = { version: VERSION, runtime: runtimeName(), protocols: enabled.map((p) => p.name), started_at: startedAt };
   const info = JSON.stringify(infoDoc);
   const mqtt = new MqttLink({ ...config.mqtt, url }, log.child({ part: "mqtt" }), () => ({ info }));
-  // Not awaited: chargers are served and events queued even while the broker is still away.
-  void mqtt.start();
+  // Awaited only up to the head start: chargers are served and events queued while the broker is away.
+  const headStart = mqtt.start(BROKER_HEAD_START_MS).catch(() => undefined);
   const hub = new Hub(
     mqtt,
     {
@@ -65,6 +72,7 @@ export async function startBridge(config: Config, plugins: ProtocolPlugin[], log
     await broker?.close();
   };
   try {
+    await headStart;
     if (config.web.listen) {
       const { startWeb } = await import("./web/server.ts");
       const facts = { version: VERSION, runtime: runtimeName(), protocols: enabled.map((p) => p.name), startedAt: Date.parse(startedAt) };
