@@ -7,7 +7,7 @@ import { PLUGINS } from "../protocols/index.ts";
 import { BridgeProcess, type Launcher } from "../test/support/bridge-process.ts";
 import { freePort, type Mosquitto } from "../test/support/mosquitto.ts";
 import { MqttProbe } from "../test/support/mqtt-probe.ts";
-import { type BurstResult, cpuMs, median, now, round, rssMiB, sleep, withTimeout } from "./stats.ts";
+import { type BurstResult, cpuMs, median, now, round, rssMiB, sleep, waitFor, withTimeout } from "./stats.ts";
 
 /** One printed and JSON-exported number. `value: null` means not measured; `note` says why. */
 export interface Metric {
@@ -58,6 +58,9 @@ export interface BridgeSpec {
 
 type Cleanup = () => Promise<unknown> | unknown;
 
+/** BENCH_PARTS: only the parts named (keys of h.part()), for comparing one measurement across builds. */
+const ONLY_PARTS = process.env.BENCH_PARTS?.split(",").map((s) => s.trim()).filter(Boolean);
+
 /** Per runtime (Bun, Deno, …): the launcher and broker, plus resources to release. */
 export class Harness {
   private cleanups: Cleanup[] = [];
@@ -92,6 +95,7 @@ export class Harness {
    * (or after `timeoutMs`) a single "not measured" row with the reason stands in for its numbers.
    */
   async part(key: string, label: string, timeoutMs: number, fn: () => Promise<Metric[]>): Promise<Metric[]> {
+    if (ONLY_PARTS && !ONLY_PARTS.includes(key)) return [];
     const left = this.deadline - now();
     if (left < 5000) return [notMeasured(key, label, "", "the bench's time budget (BENCH_BUDGET_S) was used up")];
     try {
@@ -154,6 +158,9 @@ export class Harness {
       await Promise.race([state.wait(`${base}/bridge/state`, (m) => m.text === "online", s.startTimeoutMs ?? 30_000), exited]);
       startupMs = now() - t0;
       startupCpuMs = cpuMs(proc.pid);
+      // The protocols start once the bridge is online (or its broker head start is over): a section
+      // must not dial before they listen.
+      if (!(await waitFor(() => proc.log.includes("evse2mqtt running"), { timeoutMs: 30_000, stepMs: 10 }))) throw new Error(`bridge online but its protocols never started:\n${proc.log.slice(-2000)}`);
     } finally {
       await state.close();
     }

@@ -4,6 +4,8 @@
 //   BENCH_RUNTIMES=bun,deno,binary   which launchers to bench (default bun,deno); the compiled binary
 //                                    gets a start-up and idle column in any case when dist/evse2mqtt exists
 //   BENCH_SECTIONS=dehne,…            which protocol sections to run (default: all in bench/sections.ts)
+//   BENCH_PARTS=dehne_burst,…         only these parts of the sections (keys as in h.part(); default all)
+//   BENCH_BINARY=path                 the compiled binary to bench (default dist/evse2mqtt), e.g. to compare builds
 //   BENCH_BUDGET_S=1200               no measurement starts after this many seconds (default 1200)
 import { execFileSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
@@ -17,7 +19,7 @@ import { round } from "./stats.ts";
 import { exitTime, startup } from "./startup.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
-const BINARY = resolve(ROOT, "dist/evse2mqtt");
+const BINARY = resolve(ROOT, process.env.BENCH_BINARY ?? "dist/evse2mqtt");
 const began = performance.now();
 const budgetS = Number(process.env.BENCH_BUDGET_S ?? 1200);
 const deadline = began + (Number.isFinite(budgetS) && budgetS > 0 ? budgetS : 1200) * 1000;
@@ -31,7 +33,8 @@ function pick<T>(env: string | undefined, all: Record<string, T>, fallback: stri
   return names.map((n) => [n, all[n]!]);
 }
 
-const launchers: Record<string, Launcher> = LAUNCHERS;
+const binaryLauncher: Launcher = { name: "compiled binary", argv: (c) => [BINARY, "-c", c] };
+const launchers: Record<string, Launcher> = { ...LAUNCHERS, binary: binaryLauncher };
 const runtimes = pick(process.env.BENCH_RUNTIMES, launchers, ["bun", "deno"]);
 const sections = pick(process.env.BENCH_SECTIONS, Object.fromEntries(SECTIONS.map((s) => [s.protocol, s])), SECTIONS.map((s) => s.protocol)).map(([, s]) => s);
 
@@ -69,7 +72,7 @@ async function benchRuntime(name: string, launcher: Launcher, startupOnly = fals
     progress(`${name}: start-up and idle RSS`);
     out.push(...(await h.part("startup", "start-up and idle RSS", 120_000, () => startup(h, sections, STARTUP_RUNS))));
     await h.cleanup();
-    if (launcher === LAUNCHERS.binary) {
+    if (launcher === binaryLauncher) {
       const v = await exitTime([BINARY, "--version"], STARTUP_RUNS);
       out.push({ key: "version_ms", label: `spawn → exit of \`evse2mqtt --version\` (median of ${STARTUP_RUNS})`, value: round(v, 0), unit: "ms" });
     }
@@ -97,7 +100,7 @@ function table(results: [string, Metric[]][], binaryMb: number | null): string {
   const line = (label: string, cells: string[]) => `${label.padEnd(labelW)}  ${cells.map((c, i) => c.padStart(colW[i]!)).join("  ")}`;
   const lines = [line("metric", results.map(([n]) => n)), "-".repeat(labelW + colW.reduce((a, b) => a + b + 2, 0))];
   for (const [key, label] of rows) lines.push(line(label, results.map(([, ms]) => cell(ms, key))));
-  lines.push(`${"binary size dist/evse2mqtt".padEnd(labelW)}  ${binaryMb === null ? "n/m" : `${binaryMb} MB`}`);
+  lines.push(`${`binary size ${BINARY.replace(`${ROOT}/`, "")}`.padEnd(labelW)}  ${binaryMb === null ? "n/m" : `${binaryMb} MB`}`);
   const notes: string[] = [];
   for (const [rt, ms] of results) {
     for (const m of ms) {
@@ -111,7 +114,7 @@ function table(results: [string, Metric[]][], binaryMb: number | null): string {
 const results: [string, Metric[]][] = [];
 const columns: [string, Launcher, boolean][] = runtimes.map(([n, l]) => [n, l, false]);
 // The start-up goal is the compiled binary's: it gets a column even when only bun and deno are benched.
-if (existsSync(BINARY) && !runtimes.some(([, l]) => l === LAUNCHERS.binary)) columns.push(["binary", LAUNCHERS.binary, true]);
+if (existsSync(BINARY) && !runtimes.some(([, l]) => l === binaryLauncher)) columns.push(["binary", binaryLauncher, true]);
 for (const [name, launcher, startupOnly] of columns) {
   if (aborting) break;
   let ms: Metric[];

@@ -3,7 +3,7 @@
 // enable (Dehne, OCPP, EVSEMaster) on free loopback ports, an external broker, and no charger.
 import { spawn } from "node:child_process";
 import type { BenchSection, Harness, Metric } from "./harness.ts";
-import { median, now, round } from "./stats.ts";
+import { median, now, round, rssSplitMiB } from "./stats.ts";
 
 /** The protocols the idle and start-up rows enable (those of them in the bench's sections). */
 export const IDLE_PROTOCOLS = ["dehne", "ocpp", "evsemaster"];
@@ -12,6 +12,8 @@ export async function startup(h: Harness, sections: readonly BenchSection[], run
   const times: number[] = [];
   const cpu: number[] = [];
   const rss: number[] = [];
+  const anon: number[] = [];
+  const file: number[] = [];
   const idle = sections.filter((s) => IDLE_PROTOCOLS.includes(s.protocol));
   for (let i = 0; i < runs; i++) {
     const protocols: Record<string, string> = {};
@@ -23,6 +25,11 @@ export async function startup(h: Harness, sections: readonly BenchSection[], run
     if (i < 3) {
       const r = await h.settledRss(bridge, 3, 1000);
       if (r !== undefined) rss.push(r);
+      const split = rssSplitMiB(bridge.process.pid);
+      if (split) {
+        anon.push(split.anon);
+        file.push(split.file);
+      }
     }
     await bridge.stop();
   }
@@ -38,6 +45,8 @@ export async function startup(h: Harness, sections: readonly BenchSection[], run
       runs: cpu.map((t) => round(t, 0) ?? 0),
     },
     { key: "idle_rss_mib", label: `idle RSS (${enabled}, external broker, no chargers)`, value: round(median(rss)), unit: "MiB", runs: rss.map((r) => round(r) ?? 0) },
+    { key: "idle_rss_anon_mib", label: "  of which the process's own (anonymous) memory", value: round(median(anon)), unit: "MiB" },
+    { key: "idle_rss_file_mib", label: "  of which the runtime's executable and files, as touched (file-backed, shared)", value: round(median(file)), unit: "MiB" },
   ];
 }
 

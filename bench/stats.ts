@@ -29,6 +29,23 @@ export function rssMiB(pid: number | undefined): number | undefined {
 }
 
 /**
+ * RSS split in MiB: `anon` is the process's own memory (heap, stacks, buffers), `file` the pages of
+ * files it has mapped and touched, mostly the runtime's executable: shared with other processes
+ * running it, and given back by the kernel under memory pressure without swapping.
+ */
+export function rssSplitMiB(pid: number | undefined): { anon: number; file: number } | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const anon = /^RssAnon:\s+(\d+)\s+kB/m.exec(status);
+    const file = /^RssFile:\s+(\d+)\s+kB/m.exec(status);
+    return anon && file ? { anon: Number(anon[1]) / 1024, file: Number(file[1]) / 1024 } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * CPU time a process has used so far, all its threads, in ms (from /proc/<pid>/task/<tid>/schedstat,
  * Linux only). Unlike wall time, barely moved by other processes competing for the cores.
  */
