@@ -1,6 +1,13 @@
 #!/usr/bin/env -S bun
-import { main } from "./lib/cli.ts";
-import { PLUGINS } from "./protocols/index.ts";
+import { VERSION } from "./lib/version.ts";
 
-const code = await main(process.argv.slice(2), PLUGINS, process.env);
+const argv = process.argv.slice(2);
+// Answered before the CLI, the config schemas and every protocol's index are loaded: a service
+// manager or a package check asking for the version should not pay for them.
+if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
+  process.stdout.write(`${VERSION}\n`);
+  process.exit(0);
+}
+const [{ main }, { PLUGINS }] = await Promise.all([import("./lib/cli.ts"), import("./protocols/index.ts")]);
+const code = await main(argv, PLUGINS, process.env);
 process.exit(code);
