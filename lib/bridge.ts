@@ -4,6 +4,7 @@ import type { EmbeddedBroker } from "./embedded-broker.ts";
 import { errorMessage } from "./errors.ts";
 import { serveBridgeRequests } from "./bridge-requests.ts";
 import { Hub } from "./hub.ts";
+import { type IdleCollector, startIdleCollector } from "./idle-gc.ts";
 import type { Logger } from "./log.ts";
 import { MqttLink } from "./mqtt.ts";
 import { redactUrl } from "./redact.ts";
@@ -61,7 +62,9 @@ export async function startBridge(config: Config, plugins: ProtocolPlugin[], log
   const running: { name: string; r: Running }[] = [];
   const demos: Running[] = [];
   let web: WebServer | undefined;
+  let collector: IdleCollector | undefined;
   const stop = async () => {
+    collector?.stop();
     await web?.close();
     for (const d of demos) await d.stop().catch(() => {});
     for (const { name, r } of running.reverse()) {
@@ -81,6 +84,8 @@ export async function startBridge(config: Config, plugins: ProtocolPlugin[], log
     for (const p of enabled) {
       running.push({ name: p.name, r: await p.start({ log: log.child({ protocol: p.name }), mqtt, hub, baseTopic: config.mqtt.base_topic, stateDir }, config.protocols[p.name]) });
     }
+    // MQTT publishes are the bridge's work: every charger event and command answer ends in one.
+    collector = await startIdleCollector(() => mqtt.published, log.child({ part: "memory" }));
     if (opts.demo) {
       for (const p of enabled) demos.push(await p.demo(config.protocols[p.name], log.child({ simulator: p.name })));
     }

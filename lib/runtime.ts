@@ -1,6 +1,6 @@
 // The one place that knows which JavaScript runtime we are on.
 declare const Deno: { version: { deno: string }; addSignalListener?: (sig: string, fn: () => void) => void } | undefined;
-declare const Bun: { version: string } | undefined;
+declare const Bun: { version: string; gc(force: boolean): void } | undefined;
 
 export function runtimeName(): string {
   if (typeof Bun !== "undefined") return `bun ${Bun.version}`;
@@ -28,4 +28,24 @@ export function isDeno(): boolean {
 
 export function isBun(): boolean {
   return typeof Bun !== "undefined";
+}
+
+/**
+ * A synchronous full garbage collection, where the runtime offers one: Bun.gc on Bun; on Deno and
+ * Node V8's gc(), exposed by flag at run time. Undefined where neither works.
+ */
+export async function fullCollector(): Promise<(() => void) | undefined> {
+  if (typeof Bun !== "undefined") {
+    const bun = Bun;
+    return () => bun.gc(true);
+  }
+  try {
+    const [{ setFlagsFromString }, { runInNewContext }] = await Promise.all([import("node:v8"), import("node:vm")]);
+    setFlagsFromString("--expose-gc");
+    const gc: unknown = runInNewContext("gc");
+    if (typeof gc !== "function") return undefined;
+    return () => void gc();
+  } catch {
+    return undefined;
+  }
 }

@@ -1,0 +1,106 @@
+// The idle collector: one full collection after start-up and one when a busy spell ends, none
+// while work goes on at a steady rate, none for a trickle. The activity callback is called once per check, which is the
+// sentinel the absence checks wait for.
+import { expect, test } from "bun:test";
+import { IDLE_GC_DEFAULTS, startIdleCollector } from "../../lib/idle-gc.ts";
+import { silentLogger } from "../../lib/log.ts";
+import { until } from "../support/until.ts";
+
+/** Fast checks, no interval or growth floor: only the activity pattern decides. */
+const FAST = { ...IDLE_GC_DEFAULTS, checkMs: 5, minIntervalMs: 0, pauseFactor: 0, minGrowthBytes: Number.NEGATIVE_INFINITY };
+
+/** An activity counter that grows by `steps[i]` at the i-th check (the last step repeats). */
+function counter(steps: number[]): { read: () => number; checks: () => number } {
+  let total = 0;
+  let calls = 0;
+  return {
+    read: () => {
+      total += steps[Math.min(calls, steps.length - 1)] ?? 0;
+      calls++;
+      return total;
+    },
+    checks: () => calls,
+  };
+}
+
+test("start-up is collected once, when it has been quiet for a moment", async () => {
+  const a = counter([0]);
+  const c = await startIdleCollector(a.read, silentLogger, FAST);
+  try {
+    await until(() => c.runs === 1, "the start-up collection");
+    const at = a.checks();
+    await until(() => a.checks() >= at + 30, "thirty quiet checks more");
+    expect(c.runs).toBe(1);
+  } finally {
+    c.stop();
+  }
+});
+
+test("a busy spell that ends gets exactly one full collection", async () => {
+  // Busy from the first check on: start-up's collection never comes before the spell's.
+  const a = counter([500, 800, 700, 0]);
+  const c = await startIdleCollector(a.read, silentLogger, FAST);
+  try {
+    await until(() => c.runs === 1, "a collection after the spell");
+    const at = a.checks();
+    await until(() => a.checks() >= at + 30, "thirty quiet checks more");
+    expect(c.runs).toBe(1);
+  } finally {
+    c.stop();
+  }
+});
+
+test("work at a steady rate is never interrupted by a collection", async () => {
+  const a = counter([300]);
+  const c = await startIdleCollector(a.read, silentLogger, FAST);
+  try {
+    await until(() => a.checks() >= 40, "forty busy checks");
+    expect(c.runs).toBe(0);
+  } finally {
+    c.stop();
+  }
+});
+
+test("a trickle below the burst floor never counts as work", async () => {
+  const a = counter([0, FAST.minBurst - 1, 0]);
+  const c = await startIdleCollector(a.read, silentLogger, FAST);
+  try {
+    await until(() => a.checks() >= 40, "forty checks");
+    // Start-up's, nothing for the trickle.
+    expect(c.runs).toBe(1);
+  } finally {
+    c.stop();
+  }
+});
+
+test("a second burst after the first collection gets its own", async () => {
+  const a = counter([400, 400, 0, 0, 0, 0, 0, 0, 600, 600, 0]);
+  const c = await startIdleCollector(a.read, silentLogger, FAST);
+  try {
+    await until(() => c.runs === 2, "two collections, one per burst");
+    const at = a.checks();
+    await until(() => a.checks() >= at + 20, "twenty quiet checks more");
+    expect(c.runs).toBe(2);
+  } finally {
+    c.stop();
+  }
+});
+
+test("one quiet check inside a busy spell is a lull, not its end", async () => {
+  const a = counter([400, 0, 400, 400, 0]);
+  // What `runs` was when each check began: the collection comes only after two quiet checks in a row.
+  const runsAt: number[] = [];
+  let collector: { readonly runs: number } | undefined;
+  const c = await startIdleCollector(() => {
+    runsAt.push(collector?.runs ?? 0);
+    return a.read();
+  }, silentLogger, FAST);
+  collector = c;
+  try {
+    await until(() => c.runs === 1, "the collection after the spell");
+    // Calls: 0 start, 1 quiet (lull), 2–3 busy, 4–5 quiet → collected during call 5.
+    expect(runsAt.indexOf(1)).toBe(6);
+  } finally {
+    c.stop();
+  }
+});
