@@ -5,9 +5,9 @@ import { errorMessage } from "../errors.ts";
 import type { Link } from "../link.ts";
 import type { TlsClientOptions } from "../sockets.ts";
 import { PacketSplitter } from "./decode.ts";
-import { encodePacket } from "./encode.ts";
+import { concatBytes, encodePacket } from "./encode.ts";
 import { type BadPacket, CONNACK_REASONS, type Incoming, type Outgoing, type Publish, type Subscription, type Version, type Will } from "./packets.ts";
-import { type BrokerAddress, openTransport } from "./transport.ts";
+import { type BrokerAddress, openTransport, unreachable } from "./transport.ts";
 
 export interface ClientOptions {
   broker: BrokerAddress;
@@ -45,9 +45,6 @@ export interface ClientEvents {
 
 type Done = (err?: Error) => void;
 
-/** Transport errors that only mean "the broker is not there (yet)": retried without a log line. */
-const UNREACHABLE = /ECONNREFUSED|ECONNRESET|EADDRINUSE|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|no connection within|connection refused/i;
-
 /** One transport connection and what belongs to it alone. */
 interface Conn {
   link: Link;
@@ -65,7 +62,8 @@ interface Conn {
 export class MqttClient {
   reconnectPeriodMs: number;
   private conn: Conn | undefined;
-  private inflight = new Map<number, { packet: Publish; done: Done | undefined }>();
+  /** `sent`: went out on some connection, so a repeat carries DUP. */
+  private inflight = new Map<number, { packet: Publish; done: Done | undefined; sent: boolean }>();
   private subacks = new Map<number, Done | undefined>();
   private lastId = 0;
   private ending = false;
@@ -101,8 +99,9 @@ export class MqttClient {
     const id = this.nextId();
     if (id === undefined) return done?.(new Error("no packet identifier free: 65535 publishes unacknowledged"));
     const packet: Publish = { type: "publish", topic, payload, qos: 1, retain: opts.retain, dup: false, id };
-    this.inflight.set(id, { packet, done });
-    if (this.connected && this.conn) this.send(this.conn, packet);
+    const sent = this.connected && this.conn !== undefined;
+    this.inflight.set(id, { packet, done, sent });
+    if (sent && this.conn) this.send(this.conn, packet);
   }
 
   /** Only while connected (a subscription lives as long as its connection: resubscribe on `connect`). */
@@ -162,7 +161,7 @@ export class MqttClient {
       clearTimeout(timer);
       if (this.ending) return;
       const text = errorMessage(err);
-      if (!UNREACHABLE.test(text)) this.events.error(new MqttError(text));
+      if (!unreachable(text)) this.events.error(new MqttError(text));
       this.closed();
       return;
     }
@@ -260,7 +259,10 @@ export class MqttClient {
         }, (this.opts.keepaliveS * 1000) / 2),
       );
     }
-    for (const f of this.inflight.values()) this.send(conn, { ...f.packet, dup: true });
+    for (const f of this.inflight.values()) {
+      this.send(conn, { ...f.packet, dup: f.sent });
+      f.sent = true;
+    }
     if (!this.ending) this.events.connect();
   }
 
@@ -280,16 +282,7 @@ export class MqttClient {
     const written = conn.written;
     conn.out = [];
     conn.written = [];
-    let chunk = parts[0] ?? new Uint8Array(0);
-    if (parts.length > 1) {
-      chunk = new Uint8Array(parts.reduce((n, b) => n + b.length, 0));
-      let at = 0;
-      for (const b of parts) {
-        chunk.set(b, at);
-        at += b.length;
-      }
-    }
-    conn.writer.write(chunk).then(
+    conn.writer.write(concatBytes(parts)).then(
       () => {
         for (const w of written) w();
       },

@@ -17,6 +17,11 @@ export interface BrokerAddress {
   password?: string | undefined;
 }
 
+/** Transport errors that only mean "the broker is not there (yet)": retried without a log line. */
+export function unreachable(message: string): boolean {
+  return /ECONNREFUSED|ECONNRESET|EADDRINUSE|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|no connection within|connection refused/i.test(message);
+}
+
 const DEFAULT_PORT = { mqtt: 1883, mqtts: 8883, ws: 80, wss: 443 } as const;
 const SCHEMES: Record<string, BrokerAddress["scheme"]> = { mqtt: "mqtt", tcp: "mqtt", mqtts: "mqtts", ssl: "mqtts", tls: "mqtts", ws: "ws", wss: "wss" };
 

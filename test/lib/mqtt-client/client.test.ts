@@ -134,3 +134,17 @@ test("end(false) waits for the acknowledgements, then sends DISCONNECT; no event
   expect(b.seen.map((s) => s.packet.cmd)).toEqual(["connect", "publish", "disconnect"]);
   expect(closes).toBe(0);
 });
+
+test("a QoS 1 publish made before the first CONNACK goes out once it comes, without DUP (it was never sent)", async () => {
+  const b = await scripted((p) => {
+    if (p.cmd === "connect") return connack();
+    if (p.cmd === "publish") return mqttPacket.generate({ cmd: "puback", messageId: p.messageId ?? 0 }, { protocolVersion: 5 });
+    return undefined;
+  });
+  const c = client(b.port, 0);
+  let acked = false;
+  c.publish("early", new Uint8Array([7]), { qos: 1, retain: false }, (err) => (acked = err === undefined));
+  await until(() => acked, "the early publish acknowledged");
+  const pubs = b.seen.filter((s) => s.packet.cmd === "publish").map((s) => s.packet as mqttPacket.IPublishPacket);
+  expect(pubs.map((p) => [p.topic, p.dup])).toEqual([["early", false]]);
+});
