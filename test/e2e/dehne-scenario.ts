@@ -1,4 +1,4 @@
-// The Dehne end-to-end scenario: simulated chargers ⇄ bridge process ⇄ real Mosquitto ⇄ MQTT client.
+// The Dehne end-to-end scenario: simulated chargers ⇄ bridge process ⇄ real broker ⇄ MQTT client.
 // Registered once per way of running the bridge (Bun, Deno, compiled binary).
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import net from "node:net";
@@ -6,7 +6,8 @@ import { crc32 } from "../../lib/crc32.ts";
 import { SimulatedDehne, simSerial } from "../../protocols/dehne/sim/charger.ts";
 import { BridgeProcess, type Launcher } from "../support/bridge-process.ts";
 import { writeConfigFile } from "../support/config-file.ts";
-import { freePort, Mosquitto } from "../support/mosquitto.ts";
+import { startBroker, type TestBroker } from "../support/broker.ts";
+import { freePort } from "../support/ports.ts";
 import { MqttProbe } from "../support/mqtt-probe.ts";
 import { sleep, until } from "../support/until.ts";
 import { dehneScenarioConfig } from "./dehne-config.ts";
@@ -19,7 +20,7 @@ const B_NAME = "Charger 2";
 export function dehneScenario(launcher: Launcher): void {
   setDefaultTimeout(30_000);
   describe(`dehne end to end (${launcher.name})`, () => {
-    let broker: Mosquitto;
+    let broker: TestBroker;
     let bridge: BridgeProcess;
     let probe: MqttProbe;
     let port: number;
@@ -33,7 +34,7 @@ export function dehneScenario(launcher: Launcher): void {
     const state = (id: string, pred: (s: Json) => boolean, since = 0, ms = 8000) => probe.waitJson<Json>(`${base}/${id}`, pred, ms, since);
 
     beforeAll(async () => {
-      broker = await Mosquitto.start();
+      broker = await startBroker();
       port = await freePort();
       const cfg = writeConfigFile("dehne-e2e-", dehneScenarioConfig({ brokerUrl: broker.url, base, port, pub, sub, calibrated: A, named: B, name: B_NAME }));
       // A persistent session: the broker keeps what arrives for it while it or the broker is away.
