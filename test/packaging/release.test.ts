@@ -7,6 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { CliProcess } from "../support/bridge-process.ts";
 import { findExecutable, noticeOnce } from "../support/executables.ts";
+import { MqttProbe } from "../support/mqtt-probe.ts";
 import { freePort } from "../support/ports.ts";
 import { runCommand } from "../support/run-command.ts";
 import { until } from "../support/until.ts";
@@ -78,18 +79,25 @@ describe("release tarball", () => {
     expect(cfg).toMatchObject({ mqtt: { url: "embedded" }, protocols: { dehne: { enabled: true } } });
   });
 
-  test("its binary runs the example and leaves on SIGTERM with exit 0 well within the services' stop timeout", async () => {
+  test("its binary runs the example; SIGTERM announces offline and exits 0 well within the services' stop timeout", async () => {
     const [mqttPort, dehnePort] = [await freePort(), await freePort()];
     const bridge = new CliProcess([
       shipped("evse2mqtt"), "run", "-c", shipped("evse2mqtt.example.toml"),
       "--set", `mqtt.embedded_port=${mqttPort}`, "--set", "mqtt.embedded_bind=127.0.0.1", "--set", `dehne.listen=127.0.0.1:${dehnePort}`,
     ]);
+    let probe: MqttProbe | undefined;
     try {
       await until(() => bridge.log.includes("evse2mqtt running"), `bridge running (log: ${bridge.log})`, 15_000);
+      // Fully up, as a service manager would find it: online on its own (embedded) broker.
+      probe = await MqttProbe.connect(`mqtt://127.0.0.1:${mqttPort}`, ["evse2mqtt/bridge/state"]);
+      await probe.wait("evse2mqtt/bridge/state", (m) => m.text === "online");
+      const since = probe.mark();
       const began = Date.now();
       const code = await bridge.stop(20_000);
       expect({ code, fast: Date.now() - began < 5000 }).toEqual({ code: 0, fast: true });
+      await probe.wait("evse2mqtt/bridge/state", (m) => m.text === "offline", 1000, since);
     } finally {
+      await probe?.close();
       await bridge.stop();
     }
   });
