@@ -259,6 +259,8 @@ export function dehneScenario(launcher: Launcher): void {
       await probe.wait(`${base}/${B}/availability`, (m) => m.text === "offline", 5000, t0);
       simB.mute = false;
       await probe.wait(`${base}/${B}/availability`, (m) => m.text === "online", 5000, t0);
+      // Its new_connection may come after the availability; later tests must not take it for theirs.
+      await compat((m) => m.message_type === "new_connection" && m.client_id === B_NAME, t0);
     });
 
     test("a second connection with the same serial replaces the first", async () => {
