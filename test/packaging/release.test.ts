@@ -5,7 +5,9 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, wr
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
+import { SHUTDOWN_BOUND_MS } from "../../lib/cli.ts";
 import { CliProcess } from "../support/bridge-process.ts";
+import { startBroker } from "../support/broker.ts";
 import { findExecutable, noticeOnce } from "../support/executables.ts";
 import { MqttProbe } from "../support/mqtt-probe.ts";
 import { freePort } from "../support/ports.ts";
@@ -101,7 +103,36 @@ describe("release tarball", () => {
       await bridge.stop();
     }
   });
+
+  test("with a broker that stopped answering, SIGTERM still ends it within its shutdown bound", async () => {
+    const broker = await startBroker();
+    const bridge = new CliProcess([
+      shipped("evse2mqtt"), "run", "-c", shipped("evse2mqtt.example.toml"), "--mqtt-url", broker.url,
+      "--set", `dehne.listen=127.0.0.1:${await freePort()}`,
+    ]);
+    let probe: MqttProbe | undefined;
+    try {
+      probe = await MqttProbe.connect(broker.url, ["evse2mqtt/bridge/state"]);
+      await probe.wait("evse2mqtt/bridge/state", (m) => m.text === "online", 15_000);
+      broker.freeze();
+      const began = Date.now();
+      const code = await bridge.stop(30_000);
+      const took = Date.now() - began;
+      expect({ code, inBound: took < SHUTDOWN_BOUND_MS + 2000 }).toEqual({ code: 0, inBound: true });
+    } finally {
+      broker.thaw();
+      await probe?.close();
+      await bridge.stop();
+      await broker.dispose();
+    }
+  });
 });
+
+/** Seconds in a service manager's "20", "20s" or "1min" notation. */
+function seconds(v: string | undefined): number {
+  const m = /^(\d+)\s*(s|sec|min)?$/.exec((v ?? "").trim());
+  return m ? Number(m[1]) * (m[2] === "min" ? 60 : 1) : Number.NaN;
+}
 
 describe("systemd unit", () => {
   const unitFile = "contrib/systemd/evse2mqtt.service";
@@ -128,8 +159,8 @@ describe("systemd unit", () => {
     expect(one("DeviceAllow")).toContain("char-ttyUSB rw");
     expect(one("MemoryDenyWriteExecute")).toEqual([]); // the JIT needs it off
     expect(unitValues(unit, "Service", "PrivateDevices")).toEqual([]); // it would hide the serial devices
-    const stop = /^(\d+)s$/.exec(one("TimeoutStopSec")[0] ?? "");
-    expect(Number(stop?.[1])).toBeGreaterThanOrEqual(10);
+    // Above the bridge's own shutdown bound, so systemd never has to kill it.
+    expect(seconds(one("TimeoutStopSec")[0]) * 1000).toBeGreaterThan(SHUTDOWN_BOUND_MS);
     expect(unitValues(unit, "Unit", "After")).toEqual(["network-online.target"]);
     expect(unitValues(unit, "Install", "WantedBy")).toEqual(["multi-user.target"]);
   });
@@ -192,7 +223,8 @@ start_service; echo "status $?"`;
     expect(lines).toContain(`param command ${shipped("evse2mqtt")} run -c ${shipped("evse2mqtt.example.toml")}`);
     expect(lines).toContain(`param env EVSE2MQTT_BRIDGE_STATE_DIR=${state}`);
     expect(lines).toContain("param respawn 3600 5 5");
-    expect(lines).toContain("param term_timeout 20");
+    const term = lines.find((l) => l.startsWith("param term_timeout "))?.split(" ")[2];
+    expect(seconds(term) * 1000).toBeGreaterThan(SHUTDOWN_BOUND_MS);
     expect(lines.slice(-2)).toEqual(["close", "status 0"]);
     expect(statSync(state).isDirectory()).toBe(true);
   });
@@ -245,7 +277,8 @@ describe("Docker", () => {
     expect(compose.services.mosquitto.image).toMatch(/^eclipse-mosquitto:2/);
     const confMount = compose.services.mosquitto.volumes.find((v) => v.includes("/mosquitto/config/mosquitto.conf"))?.split(":")[0] ?? "";
     expect(statSync(join(dirname(shipped("contrib/docker/compose.yaml")), confMount)).isFile()).toBe(true);
-    const { build, environment } = compose.services.evse2mqtt;
+    const { build, environment, stop_grace_period } = compose.services.evse2mqtt;
+    expect(seconds(stop_grace_period) * 1000).toBeGreaterThan(SHUTDOWN_BOUND_MS);
     const context = resolve(dirname(shipped("contrib/docker/compose.yaml")), build.context);
     expect(context).toBe(pkg);
     expect(statSync(join(context, build.dockerfile)).isFile()).toBe(true);
