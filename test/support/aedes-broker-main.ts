@@ -14,6 +14,22 @@ if (!Number.isInteger(port) || port <= 0 || port > 65535 || !dir) {
 
 const persistence = new FilePersistence(join(dir, "aedes-state.json"));
 const broker = await Aedes.createBroker({ persistence });
+// Mosquitto queues a new subscription's retained messages before it reads the subscriber's next
+// packet; aedes streams them after the SUBACK, one event-loop turn each, so a sentinel published
+// right after subscribing could arrive first. Here they are handed over at once, in order.
+broker.on("subscribe", (subs, client) => {
+  const granted = subs.filter((sub) => {
+    const qos: number = sub.qos;
+    return qos !== 128; // refused
+  });
+  if (granted.length === 0) return; // aedes asks for no retained messages then
+  persistence.skipNextRetainedQuery();
+  for (const p of persistence.retainedFor(granted.map((sub) => sub.topic))) {
+    const qos = p.qos === 2 ? 2 : p.qos === 1 ? 1 : 0;
+    client.publish({ cmd: "publish", topic: p.topic, payload: p.payload, qos, retain: true, dup: false }, () => {});
+  }
+});
+
 const server = net.createServer(broker.handle);
 const sockets = new Set<net.Socket>();
 server.on("connection", (s) => {

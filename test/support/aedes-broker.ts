@@ -12,6 +12,7 @@ const RUNTIME = process.versions.bun ? process.execPath : fileURLToPath(new URL(
  */
 export class AedesBroker extends BrokerProcess {
   readonly kind = "aedes";
+  readonly mqtt5 = false;
 
   private constructor(port: number) {
     super(port, "evse2mqtt-aedes-");

@@ -7,6 +7,8 @@ import { waitForPort } from "./ports.ts";
 /** A real MQTT broker for tests, on a free loopback port, whose state survives `restart()`. */
 export interface TestBroker {
   readonly kind: "mosquitto" | "aedes";
+  /** Speaks MQTT 5 (Mosquitto); aedes speaks 3.1.1 only. */
+  readonly mqtt5: boolean;
   readonly port: number;
   readonly url: string;
   /** Stops the broker as an administrator would (SIGTERM), keeping what it persisted. */
@@ -23,6 +25,7 @@ export interface TestBroker {
 /** A broker in a child process with its own temporary directory for configuration and persistence. */
 export abstract class BrokerProcess implements TestBroker {
   abstract readonly kind: "mosquitto" | "aedes";
+  abstract readonly mqtt5: boolean;
   readonly url: string;
   protected readonly dir: string;
   private proc: ChildProcess | undefined;

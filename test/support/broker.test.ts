@@ -1,7 +1,9 @@
-// The test brokers themselves: which one is chosen, and that both keep what the outage tests
-// rely on across a restart (retained messages, a persistent session's subscriptions and its
-// queued QoS 1 messages). aedes runs in every run; Mosquitto where it is installed.
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+// The test brokers themselves: which one is chosen, that both keep what the outage tests rely on
+// across a restart (retained messages, a persistent session's subscriptions and its queued QoS 1
+// messages), and that both send a new subscription's retained messages before anything the
+// subscriber publishes next (what sentinels rely on). aedes runs in every run; Mosquitto where it
+// is installed.
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -60,9 +62,16 @@ if (mosquittoBin) choices.push({ kind: "mosquitto", bin: mosquittoBin });
 else noticeOnce("broker-test-mosquitto", "no mosquitto installed: the broker restart checks run against aedes only");
 
 for (const choice of choices) {
-  describe(`${choice.kind} across a restart`, () => {
+  describe(`${choice.kind} as the test broker`, () => {
     const clients: MqttClient[] = [];
     let broker: TestBroker | undefined;
+    const started = () => {
+      if (!broker) throw new Error("broker not started");
+      return broker;
+    };
+    beforeAll(async () => {
+      broker = await startBroker(choice);
+    });
     afterAll(async () => {
       for (const c of clients) await c.endAsync(true);
       await broker?.dispose();
@@ -80,8 +89,7 @@ for (const choice of choices) {
     };
 
     test("retained messages, a persistent session and its queued QoS 1 messages survive", async () => {
-      const b = await startBroker(choice);
-      broker = b;
+      const b = started();
       expect(b.kind).toBe(choice.kind);
       const sub = await connect(b.url, "keeper", false);
       await sub.c.subscribeAsync("q/#", { qos: 1 });
@@ -110,6 +118,19 @@ for (const choice of choices) {
       await pub2.c.publishAsync("r/sentinel", "s", { qos: 1 });
       await until(() => fresh.seen.includes("r/sentinel=s"), "sentinel delivered", 10_000);
       expect(fresh.seen).toEqual(["r/kept=1", "r/sentinel=s"]);
+    });
+
+    test("a new subscription's retained messages arrive before what the subscriber publishes next", async () => {
+      const b = started();
+      const pub = await connect(b.url, "many", true);
+      const topics = Array.from({ length: 60 }, (_, i) => `many/${String(i).padStart(2, "0")}`);
+      for (const t of topics) await pub.c.publishAsync(t, "r", { qos: 1, retain: true });
+      const sub = await connect(b.url, "orderly", true);
+      await sub.c.subscribeAsync("many/#", { qos: 1 });
+      await sub.c.publishAsync("many/sentinel", "s", { qos: 1 });
+      await until(() => sub.seen.includes("many/sentinel=s"), "sentinel delivered", 10_000);
+      expect(sub.seen.slice(0, -1).sort()).toEqual(topics.map((t) => `${t}=r`));
+      expect(sub.seen.at(-1)).toBe("many/sentinel=s");
     });
   });
 }

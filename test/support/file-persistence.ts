@@ -75,6 +75,7 @@ export class FilePersistence {
   private sentOn = new WeakMap<BrokerPacket, ClientRef>();
   private brokerId = "";
   private saveScheduled = false;
+  private skipRetainedQuery = false;
 
   constructor(private readonly file: string) {}
 
@@ -119,12 +120,24 @@ export class FilePersistence {
     this.changed();
   }
 
+  /** The retained messages matching any of `filters`, each once. */
+  retainedFor(filters: string[]): BrokerPacket[] {
+    return [...this.retained.values()].filter((p) => filters.some((f) => topicMatches(f, p.topic)));
+  }
+
+  /** The next retained query (aedes' own, right after a SUBSCRIBE) gets nothing: it was answered already. */
+  skipNextRetainedQuery(): void {
+    this.skipRetainedQuery = true;
+  }
+
   createRetainedStream(pattern: string): Readable {
-    return this.createRetainedStreamCombi([pattern]);
+    return Readable.from(this.retainedFor([pattern]));
   }
 
   createRetainedStreamCombi(patterns: string[]): Readable {
-    return Readable.from([...this.retained.values()].filter((p) => patterns.some((f) => topicMatches(f, p.topic))));
+    const skip = this.skipRetainedQuery;
+    this.skipRetainedQuery = false;
+    return Readable.from(skip ? [] : this.retainedFor(patterns));
   }
 
   async addSubscriptions(client: ClientRef, subs: Subscription[]): Promise<void> {

@@ -5,6 +5,7 @@ import { BrokerProcess } from "./broker-process.ts";
 /** A real Mosquitto, with persistence so retained messages and persistent sessions' QoS 1 messages survive `restart()`. */
 export class Mosquitto extends BrokerProcess {
   readonly kind = "mosquitto";
+  readonly mqtt5 = true;
 
   private constructor(port: number, private readonly bin: string) {
     super(port, "evse2mqtt-mosq-");
