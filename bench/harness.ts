@@ -151,6 +151,9 @@ export class Harness {
       });
       await Promise.race([state.wait(`${base}/bridge/state`, (m) => m.text === "online", s.startTimeoutMs ?? 30_000), exited]);
       startupMs = now() - t0;
+      // Protocols load lazily: their listeners may open a moment after `online`; measure once they run.
+      const until = now() + (s.startTimeoutMs ?? 30_000);
+      while (!proc.log.includes("evse2mqtt running") && now() < until) await new Promise((r) => setTimeout(r, 20));
     } finally {
       await state.close();
     }
