@@ -250,8 +250,11 @@ describe("Docker", () => {
     expect(user).not.toMatch(/^(root|0)(:|$)/);
     expect(text("contrib/docker/Dockerfile")).toContain("addgroup evse2mqtt dialout");
     expect(instructions("ENTRYPOINT")).toEqual(['["/usr/local/bin/evse2mqtt"]']);
-    expect(instructions("HEALTHCHECK")).toEqual([]);
-    expect(dockerfile().some((l) => /^#\s*HEALTHCHECK .*\/healthz/.test(l))).toBe(true);
+    // The health check asks the status page the shipped config serves.
+    const [health] = instructions("HEALTHCHECK");
+    const port = /http:\/\/127\.0\.0\.1:(\d+)\/healthz/.exec(health ?? "")?.[1];
+    expect(port).toBeDefined();
+    expect(text("evse2mqtt.example.toml")).toMatch(new RegExp(`^listen = "127\\.0\\.0\\.1:${port}"`, "m"));
   });
 
   test("what it copies is in the unpacked tarball, and its state directory reaches the bridge", async () => {
