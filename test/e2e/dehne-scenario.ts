@@ -7,11 +7,11 @@ import { SimulatedDehne, simSerial } from "../../protocols/dehne/sim/charger.ts"
 import { BridgeProcess, type Launcher } from "../support/bridge-process.ts";
 import { writeConfigFile } from "../support/config-file.ts";
 import { startBroker, type TestBroker } from "../support/broker.ts";
-import { noticeOnce } from "../support/executables.ts";
 import { freePort } from "../support/ports.ts";
 import { MqttProbe } from "../support/mqtt-probe.ts";
 import { sleep, until } from "../support/until.ts";
 import { dehneScenarioConfig } from "./dehne-config.ts";
+import { retainedCommandCheck } from "./dehne-retained.ts";
 
 type Json = Record<string, unknown>;
 const A = simSerial(1);
@@ -293,39 +293,8 @@ export function dehneScenario(launcher: Launcher): void {
       expect(typeof (d.measurements as Json).current_control_pilot_adc).toBe("number");
     });
 
-    test("a command published retained is not executed, and is cleared from the broker (MQTT 5; 3.1.1 after a reconnect)", async () => {
-      const pings = () => simA.received.filter((r) => r.type === "ping").length;
-      const t0 = probe.mark();
-      if (broker.mqtt5) {
-        const pingsBefore = pings();
-        await probe.publish(`${base}/${A}/request`, { transaction: "retained-1", action: "ping" }, { retain: true });
-        await until(() => bridge.log.includes("ignoring retained command"), "bridge saw the retained command", 5000);
-        // Sentinel: a live ping sent after it is answered; the retained one never was.
-        await probe.publish(`${base}/${A}/request`, { transaction: "live-1", action: "ping" });
-        await response(A, "live-1", t0);
-        expect(probe.messages.some((m) => m.seq >= t0 && m.topic === `${base}/${A}/response` && m.text.includes("retained-1"))).toBe(false);
-        expect(pings()).toBe(pingsBefore + 1);
-      } else {
-        // A 3.1.1 broker (aedes) drops the retain flag on live delivery, so the bridge answers it then,
-        // as the README says; it must recognise it when it subscribes again after a reconnect.
-        noticeOnce("mqtt311", "test broker speaks MQTT 3.1.1 only: retained commands are checked after a reconnect; live recognition (MQTT 5) needs Mosquitto");
-        await probe.publish(`${base}/${A}/request`, { transaction: "retained-1", action: "ping" }, { retain: true });
-        await response(A, "retained-1", t0);
-        const pingsBefore = pings();
-        await broker.restart();
-        await until(() => bridge.log.includes("ignoring retained command"), "bridge saw the retained command after reconnecting", 15_000);
-        await probe.publish(`${base}/${A}/request`, { transaction: "live-1", action: "ping" });
-        await response(A, "live-1", t0);
-        expect(pings()).toBe(pingsBefore + 1);
-      }
-      // Cleared: a new subscriber gets no retained command, only what is published after it subscribed.
-      await until(() => probe.messages.some((m) => m.seq >= t0 && m.topic === `${base}/${A}/request` && m.text === ""), "the bridge cleared the retained command", 5000);
-      const fresh = await MqttProbe.connect(broker.url, [`${base}/${A}/request`]);
-      await fresh.publish(`${base}/${A}/request`, { transaction: "sentinel", action: "ping" });
-      await fresh.waitJson<Json>(`${base}/${A}/request`, (m) => m.transaction === "sentinel", 5000);
-      expect(fresh.messages.map((m) => m.text)).toEqual([JSON.stringify({ transaction: "sentinel", action: "ping" })]);
-      await fresh.close();
-    });
+    test("a command published retained is not executed, and is cleared from the broker (MQTT 5; 3.1.1 after a reconnect)", () =>
+      retainedCommandCheck({ broker, bridge, probe, base, id: A, pings: () => simA.received.filter((r) => r.type === "ping").length, response }));
 
     test("broker restart: bridge reconnects, republishes online and state, delivers queued events", async () => {
       const pings = () => simA.received.filter((r) => r.type === "ping").length;
