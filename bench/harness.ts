@@ -1,11 +1,12 @@
-// What every bench section gets: a bridge child process on a temp config against a real Mosquitto,
+// What every bench section gets: a bridge child process on a temp config against a real broker (Mosquitto where installed),
 // MQTT probes, free ports, RSS readings, and a cleanup list so nothing outlives the bench.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PLUGINS } from "../protocols/index.ts";
 import { BridgeProcess, type Launcher } from "../test/support/bridge-process.ts";
-import { freePort, type Mosquitto } from "../test/support/mosquitto.ts";
+import type { TestBroker } from "../test/support/broker.ts";
+import { freePort } from "../test/support/ports.ts";
 import { MqttProbe } from "../test/support/mqtt-probe.ts";
 import { type BurstResult, cpuMs, median, now, round, rssMiB, sleep, waitFor, withTimeout } from "./stats.ts";
 
@@ -67,7 +68,7 @@ export class Harness {
   private dirs: string[] = [];
 
   /** `deadline`: a `now()` past which no further part starts (keeps the whole bench within its time budget). */
-  constructor(readonly launcher: Launcher, readonly broker: Mosquitto, readonly deadline = Number.POSITIVE_INFINITY) {}
+  constructor(readonly launcher: Launcher, readonly broker: TestBroker, readonly deadline = Number.POSITIVE_INFINITY) {}
 
   freePort(): Promise<number> {
     return freePort();

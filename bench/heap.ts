@@ -1,5 +1,5 @@
 // What one idle charger costs the bridge, by JavaScript type: the bridge runs in this process (Bun),
-// the chargers are `evse2mqtt simulate <protocol>` child processes, Mosquitto the broker. At 0 and at
+// the chargers are `evse2mqtt simulate <protocol>` child processes, the test broker (Mosquitto) the broker. At 0 and at
 // each fleet size: a full GC, then a heap snapshot (Bun.generateHeapSnapshot, shallow sizes summed
 // by class). Prints heap and RSS per charger and the types that grew most per charger.
 //   node_modules/.bin/bun bench/heap.ts [dehne,ocpp,evsemaster] [100,1000]
@@ -13,7 +13,8 @@ import { loadConfig } from "../lib/config.ts";
 import { createLogger } from "../lib/log.ts";
 import { PLUGINS } from "../protocols/index.ts";
 import { type CliProcess, simulatorProcess } from "../test/support/bridge-process.ts";
-import { freePort, Mosquitto } from "../test/support/mosquitto.ts";
+import { startBroker, type TestBroker } from "../test/support/broker.ts";
+import { freePort } from "../test/support/ports.ts";
 import { MqttProbe } from "../test/support/mqtt-probe.ts";
 import { rssMiB, sleep, waitFor } from "./stats.ts";
 
@@ -81,7 +82,7 @@ const SIMS: Record<string, { section: (port: number) => string; args: (port: num
 
 const kib = (bytes: number) => (bytes / 1024).toFixed(1);
 
-async function measure(broker: Mosquitto, protocol: string, sizes: number[]): Promise<void> {
+async function measure(broker: TestBroker, protocol: string, sizes: number[]): Promise<void> {
   const sim = SIMS[protocol];
   if (!sim) throw new Error(`no heap run for "${protocol}" (known: ${Object.keys(SIMS).join(", ")})`);
   const port = await freePort();
@@ -133,7 +134,7 @@ async function measure(broker: Mosquitto, protocol: string, sizes: number[]): Pr
 
 const protocols = (process.argv[2] ?? "dehne,ocpp,evsemaster").split(",");
 const sizes = (process.argv[3] ?? "100,1000").split(",").map(Number);
-const broker = await Mosquitto.start();
+const broker = await startBroker();
 try {
   for (const p of protocols) await measure(broker, p, sizes);
 } finally {

@@ -2,7 +2,8 @@
 // (socat; TCP without it), and memory per controller behind loopback TCP ports (the way ser2net
 // carries a serial line). The simulated controllers live in this (bench) process; the bridge is the
 // child process.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { hasSocat } from "../test/support/pty-pair.ts";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,14 +27,6 @@ interface Served {
   device: string;
 }
 
-function hasSocat(): boolean {
-  try {
-    execFileSync("socat", ["-V"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** One simulator behind a pty pair made by socat, its own end opened as a serial device; TCP without socat. */
 async function serveOne(h: Harness, pty: boolean): Promise<Served & { over: string }> {

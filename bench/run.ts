@@ -1,6 +1,6 @@
 // `make bench`: start-up, memory, throughput and latency of the bridge as a child process, under Bun
-// and under Deno, against a real Mosquitto on loopback. Prints a table, then one JSON line with every
-// number. Not a test: it asserts nothing.
+// and under Deno, against a real broker on loopback (Mosquitto where installed, else aedes). Prints
+// a table, then one JSON line with every number. Not a test: it asserts nothing.
 //   BENCH_RUNTIMES=bun,deno,binary   which launchers to bench (default bun,deno); the compiled binary
 //                                    gets a start-up and idle column in any case when dist/evse2mqtt exists
 //   BENCH_SECTIONS=dehne,…            which protocol sections to run (default: all in bench/sections.ts)
@@ -12,7 +12,7 @@ import { existsSync, statSync } from "node:fs";
 import { cpus, release } from "node:os";
 import { resolve } from "node:path";
 import { LAUNCHERS, type Launcher } from "../test/support/bridge-process.ts";
-import { Mosquitto } from "../test/support/mosquitto.ts";
+import { chooseBroker, startBroker, type TestBroker } from "../test/support/broker.ts";
 import { Harness, notMeasured, type Metric } from "./harness.ts";
 import { SECTIONS } from "./sections.ts";
 import { round } from "./stats.ts";
@@ -47,7 +47,7 @@ function versionOf(l: Launcher): string {
   }
 }
 
-let current: { h: Harness; broker: Mosquitto } | undefined;
+let current: { h: Harness; broker: TestBroker } | undefined;
 let aborting = false;
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.once(sig, () => {
@@ -64,7 +64,7 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
 
 /** `startupOnly`: the start-up and idle rows, none of the protocol sections (the binary's extra column). */
 async function benchRuntime(name: string, launcher: Launcher, startupOnly = false): Promise<Metric[]> {
-  const broker = await Mosquitto.start();
+  const broker = await startBroker();
   const h = new Harness(launcher, broker, deadline);
   current = { h, broker };
   const out: Metric[] = [];
@@ -131,7 +131,7 @@ const versions = Object.fromEntries(columns.map(([n, l]) => [n, versionOf(l)]));
 progress(`done in ${((performance.now() - began) / 1000).toFixed(0)} s`);
 
 process.stdout.write(`\nevse2mqtt bench — ${cpus().length} CPU ${cpus()[0]?.model ?? ""}, Linux ${release()}; ${Object.entries(versions).map(([n, v]) => `${n} ${v}`).join(", ")}\n`);
-process.stdout.write(`bridge = child process (${columns.map(([n]) => n).join(", ")}), broker = Mosquitto on 127.0.0.1, simulators in the bench process (bun)\n\n`);
+process.stdout.write(`bridge = child process (${columns.map(([n]) => n).join(", ")}), broker = ${chooseBroker(process.env).kind} on 127.0.0.1, simulators in the bench process (bun)\n\n`);
 process.stdout.write(table(results, binaryMb) + "\n\n");
 
 const json = {

@@ -6,7 +6,7 @@ import net from "node:net";
 import { WebSocket } from "ws";
 import { simSerial } from "../protocols/dehne/sim/charger.ts";
 import { brokerForFile } from "../test/support/broker-for-file.ts";
-import { freePort } from "../test/support/mosquitto.ts";
+import { freePort } from "../test/support/ports.ts";
 import { MqttProbe } from "../test/support/mqtt-probe.ts";
 import { until } from "../test/support/until.ts";
 import { base, bridge, cli, report, rssMiB } from "./support.ts";

@@ -3,7 +3,7 @@ import { expect, setDefaultTimeout, test } from "bun:test";
 import { brokerForFile } from "../test/support/broker-for-file.ts";
 import { writeConfigFile } from "../test/support/config-file.ts";
 import { FakeBroker } from "../test/support/fake-broker.ts";
-import { freePort } from "../test/support/mosquitto.ts";
+import { freePort } from "../test/support/ports.ts";
 import { MqttProbe } from "../test/support/mqtt-probe.ts";
 import { until } from "../test/support/until.ts";
 import { base, bridge, cli, report } from "./support.ts";

@@ -3,7 +3,7 @@
 import { expect, setDefaultTimeout, test } from "bun:test";
 import { simSerial } from "../protocols/dehne/sim/charger.ts";
 import { brokerForFile } from "../test/support/broker-for-file.ts";
-import { freePort } from "../test/support/mosquitto.ts";
+import { freePort } from "../test/support/ports.ts";
 import { MqttProbe } from "../test/support/mqtt-probe.ts";
 import { until } from "../test/support/until.ts";
 import { base, bridge, cli, report } from "./support.ts";

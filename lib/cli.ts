@@ -109,6 +109,10 @@ export async function main(argv: string[], plugins: ProtocolPlugin[], env: Recor
   }
   const log = createLogger({ level: config.log.level, json: config.log.json });
   if (!config.fileFound) log.info("no config file; using defaults, environment and flags", { file: config.file });
+  // Listened for before start-up, so a SIGTERM that arrives while protocols start is not lost.
+  let signalled: string | undefined;
+  let onSignal: (sig: string) => void = (sig) => void (signalled = sig);
+  onShutdownSignal((sig) => onSignal(sig));
   let bridge;
   try {
     bridge = await startBridge(config, plugins, log, { demo: values.demo ?? false });
@@ -121,8 +125,8 @@ export async function main(argv: string[], plugins: ProtocolPlugin[], env: Recor
     log.info(`demo: watch with  mosquitto_sub -h 127.0.0.1 -p ${config.mqtt.embedded_port} -t '#' -v${page}`);
   }
   const running = bridge;
-  await new Promise<void>((resolve) =>
-    onShutdownSignal((sig) => {
+  await new Promise<void>((resolve) => {
+    const shutdown = (sig: string) => {
       log.info("shutting down", { signal: sig });
       // Bounded whatever the broker and the chargers do, so a service manager never needs SIGKILL.
       const t = setTimeout(() => {
@@ -140,8 +144,10 @@ export async function main(argv: string[], plugins: ProtocolPlugin[], env: Recor
           resolve();
         },
       );
-    }),
-  );
+    };
+    if (signalled !== undefined) shutdown(signalled);
+    else onSignal = shutdown;
+  });
   return 0;
 }
 

@@ -32,7 +32,8 @@ interface Entry {
   /** Discovery config topics published for this charger, to clear the ones a new set no longer has. */
   discovery: Set<string>;
   generation: number;
-  commands: CommandQueue;
+  /** Made on the first command: most chargers never get one, and a queue holds two streams. */
+  commands: CommandQueue | undefined;
 }
 
 /** What flows through the hub's sink: everything the normalized layout publishes. */
@@ -99,7 +100,7 @@ export class Hub implements ChargerRegistry {
     if (this.timer) clearInterval(this.timer);
     for (const e of this.chargers.values()) {
       if (e.driver) this.goOffline(e);
-      void e.commands.close();
+      void e.commands?.close();
     }
     await this.send({ kind: "flush" });
   }
@@ -156,10 +157,7 @@ export class Hub implements ChargerRegistry {
       return { id, update: () => Promise.resolve(), seen: ignore, detail: () => Promise.resolve(), detach: ignore };
     }
     if (!e) {
-      let created: Entry | undefined = undefined;
-      const commands = new CommandQueue(() => created?.driver, (c, r) => this.answer(c, r), this.log);
-      created = { id, owner, meta, driver, state: emptyState(meta.protocol), published: "", details: new Map(), discovery: new Set(), generation: 0, commands };
-      e = created;
+      e = { id, owner, meta, driver, state: emptyState(meta.protocol), published: "", details: new Map(), discovery: new Set(), generation: 0, commands: undefined };
       this.chargers.set(id, e);
     } else {
       e.owner = owner;
@@ -204,7 +202,7 @@ export class Hub implements ChargerRegistry {
     // Handles still held by the protocol go dead: a late update must not resurrect the topics.
     e.generation++;
     e.driver = undefined;
-    void e.commands.close();
+    void e.commands?.close();
     this.log.info("charger removed", { charger: id });
     await this.send({ kind: "clear", entry: e });
     return true;
@@ -324,6 +322,7 @@ export class Hub implements ChargerRegistry {
     const e = this.chargers.get(c.id);
     if (!e) return `unknown charger "${c.id}"`;
     if (!e.driver) return `charger "${c.id}" is offline`;
+    e.commands ??= new CommandQueue(() => e.driver, (cmd, r) => this.answer(cmd, r), this.log);
     if (!e.commands.offer(c)) return `charger "${c.id}" is busy: ${COMMAND_QUEUE} commands already waiting`;
     return undefined;
   }

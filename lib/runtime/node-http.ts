@@ -128,13 +128,16 @@ export function serveHttp(opts: HttpServeOptions, handler: HttpHandler): Promise
   const secure = opts.tls !== undefined;
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const aborter = new AbortController();
+    const request = toRequest(req, secure, aborter.signal);
     res.once("close", () => {
-      if (!res.writableFinished) aborter.abort();
+      // Held here until the response ends: undici's Request follows our signal only through a weak
+      // reference, so a Request collected early would never see the abort (seen as a flaky check).
+      if (!res.writableFinished && request.method !== "") aborter.abort();
     });
     void (async () => {
       let response: Response;
       try {
-        response = await handler(toRequest(req, secure, aborter.signal), { remoteAddress: (req.socket.remoteAddress ?? "unknown").replace(/^::ffff:/, "") });
+        response = await handler(request, { remoteAddress: (req.socket.remoteAddress ?? "unknown").replace(/^::ffff:/, "") });
       } catch {
         response = new Response("internal server error\n", { status: 500, headers: { "Content-Type": "text/plain; charset=utf-8" } });
       }

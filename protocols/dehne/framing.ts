@@ -1,5 +1,6 @@
 // Dehne-EVSE framing (spec dehne.md §2–§4): a 17-byte handshake, then frames of
 // type u8 + length u32 BE + payload, back to back with no sync marker.
+import { concatBytes } from "../../lib/bytes.ts";
 import { ProtocolError } from "../../lib/errors.ts";
 
 export const HANDSHAKE_LENGTH = 17;
@@ -79,14 +80,7 @@ export class FrameReader {
 
   push(chunk: Uint8Array): void {
     if (this.failed || chunk.length === 0) return;
-    if (this.buf.length === 0) {
-      this.buf = chunk.slice();
-      return;
-    }
-    const next = new Uint8Array(this.buf.length + chunk.length);
-    next.set(this.buf);
-    next.set(chunk, this.buf.length);
-    this.buf = next;
+    this.buf = concatBytes(this.buf, chunk);
   }
 
   /** Takes exactly `n` raw bytes (the handshake) if they are there. */

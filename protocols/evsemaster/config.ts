@@ -57,8 +57,8 @@ export const evsemasterSchema = z
     /** Tried on chargers without their own PIN: only at an address they were logged in from before, unless discover_login. */
     default_password: pin.optional(),
     /**
-     * Send default_password to any serial that beacons, at any address. Off by default: any LAN
-     * host can beacon a made-up serial and would receive the PIN.
+     * Send default_password to any serial that beacons, at any address. Off by default, since every
+     * LAN host can beacon a made-up serial and would receive the PIN.
      */
     discover_login: z.boolean().default(false),
     /** A discovered charger (not in the config, no PIN learnt by `login`) offline this long is removed from MQTT and the hub (0 = never). */

@@ -49,12 +49,12 @@ export class AlarmBoard {
   }
 
   dispenserAlarms(): Record<DispenserAlarmField, boolean> {
-    const any = (error: string) => [...this.raised.values()].some((s) => s.has(error));
+    const raisedAnywhere = (error: string) => [...this.raised.values()].some((s) => s.has(error));
     return {
-      door_status_alarm: any(BSP_ERROR.enclosureOpen),
-      water_alarm: any(BSP_ERROR.waterIngress),
-      epo_alarm: any(BSP_ERROR.emergencyStop),
-      tilt_alarm: any(BSP_ERROR.tilt),
+      door_status_alarm: raisedAnywhere(BSP_ERROR.enclosureOpen),
+      water_alarm: raisedAnywhere(BSP_ERROR.waterIngress),
+      epo_alarm: raisedAnywhere(BSP_ERROR.emergencyStop),
+      tilt_alarm: raisedAnywhere(BSP_ERROR.tilt),
     };
   }
 

@@ -8,6 +8,7 @@
 // fit its function code is not a framing problem: it comes out as an ADU with an `invalid` PDU,
 // which the register server answers with an exception, as a Modbus server should. The one
 // non-fatal bad item is a header with length 1 (unit id, no PDU): its end is known, it is skipped.
+import { concatBytes } from "../../lib/bytes.ts";
 import type { Codec } from "../../lib/link.ts";
 import { MAX_ADU_LENGTH, MBAP_LENGTH, mbapProblem, readMbap, writeMbap } from "./mbap.ts";
 import { decodePdu, encodePdu, type Pdu, type Sender } from "./pdu.ts";
@@ -54,14 +55,7 @@ export class AduReader {
       if (this.dead) this.offset += chunk.length;
       return;
     }
-    if (this.buf.length === 0) {
-      this.buf = chunk.slice();
-      return;
-    }
-    const next = new Uint8Array(this.buf.length + chunk.length);
-    next.set(this.buf);
-    next.set(chunk, this.buf.length);
-    this.buf = next;
+    this.buf = concatBytes(this.buf, chunk);
   }
 
   /** Next complete ADU or bad item; undefined when more bytes are needed (or after a fatal item). */

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { simSerial } from "../../protocols/dehne/sim/charger.ts";
 import { BridgeProcess, type CliProcess, type Launcher, simulatorProcess } from "../support/bridge-process.ts";
 import { writeConfigFile } from "../support/config-file.ts";
-import { freePort, Mosquitto } from "../support/mosquitto.ts";
+import { startBroker, type TestBroker } from "../support/broker.ts";
+import { freePort } from "../support/ports.ts";
 import { MqttProbe } from "../support/mqtt-probe.ts";
 
 type Json = Record<string, unknown>;
@@ -20,7 +21,7 @@ const CHARGERS = {
 export function allProtocolsScenario(launcher: Launcher): void {
   describe(`all protocols in one bridge (${launcher.name})`, () => {
     setDefaultTimeout(30_000);
-    let broker: Mosquitto;
+    let broker: TestBroker;
     let probe: MqttProbe;
     let bridge: BridgeProcess;
     const sims: CliProcess[] = [];
@@ -29,7 +30,7 @@ export function allProtocolsScenario(launcher: Launcher): void {
     const ptyPath = join(tmpdir(), `evse2mqtt-all-${base}-tty`);
 
     beforeAll(async () => {
-      broker = await Mosquitto.start();
+      broker = await startBroker();
       ports.dehne = await freePort();
       ports.ocpp = await freePort();
       ports.evsemaster = await freePort();

@@ -5,11 +5,11 @@ import { Hub } from "../../lib/hub.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { MqttLink } from "../../lib/mqtt.ts";
 import type { ChargerDriver } from "../../lib/protocol.ts";
-import { Mosquitto } from "../support/mosquitto.ts";
+import { startBroker, type TestBroker } from "../support/broker.ts";
 import { MqttProbe } from "../support/mqtt-probe.ts";
 
 setDefaultTimeout(20_000);
-let broker: Mosquitto;
+let broker: TestBroker;
 let mqtt: MqttLink;
 let hub: Hub;
 let probe: MqttProbe;
@@ -17,7 +17,7 @@ const base = "bridgereq";
 const driver: ChargerDriver = { set: async () => ({}), request: async () => ({}) };
 
 beforeAll(async () => {
-  broker = await Mosquitto.start();
+  broker = await startBroker();
   mqtt = new MqttLink({ url: broker.url, client_id: base, reject_unauthorized: true, base_topic: base, queue_limit: 100, keepalive_s: 10, reconnect_min_s: 0.1, reconnect_max_s: 0.5 }, silentLogger, () => ({ info: "{}" }));
   await mqtt.start(5000);
   hub = new Hub(mqtt, { base_topic: base, republish_s: 0, discovery: true, discovery_prefix: "hatest" }, silentLogger);

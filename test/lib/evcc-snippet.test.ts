@@ -8,7 +8,7 @@ import { ocppPlugin } from "../../protocols/ocpp/index.ts";
 import { CliProcess } from "../support/bridge-process.ts";
 import { brokerForFile } from "../support/broker-for-file.ts";
 import { startInProcess } from "../support/in-process-bridge.ts";
-import { freePort } from "../support/mosquitto.ts";
+import { freePort } from "../support/ports.ts";
 
 setDefaultTimeout(60_000);
 const ROOT = resolve(import.meta.dir, "../..");

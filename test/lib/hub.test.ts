@@ -4,11 +4,11 @@ import { Hub } from "../../lib/hub.ts";
 import type { ChargerDriver } from "../../lib/protocol.ts";
 import { createLogger, silentLogger } from "../../lib/log.ts";
 import { MqttLink } from "../../lib/mqtt.ts";
-import { Mosquitto } from "../support/mosquitto.ts";
+import { startBroker, type TestBroker } from "../support/broker.ts";
 import { MqttProbe } from "../support/mqtt-probe.ts";
 
 setDefaultTimeout(20_000);
-let broker: Mosquitto;
+let broker: TestBroker;
 let mqtt: MqttLink;
 let hub: Hub;
 let probe: MqttProbe;
@@ -16,7 +16,7 @@ const base = "hubtest";
 const errors: string[] = [];
 
 beforeAll(async () => {
-  broker = await Mosquitto.start();
+  broker = await startBroker();
   mqtt = new MqttLink(
     { url: broker.url, client_id: base, reject_unauthorized: true, base_topic: base, queue_limit: 100, keepalive_s: 10, reconnect_min_s: 0.1, reconnect_max_s: 0.5 },
     silentLogger,

@@ -2,7 +2,7 @@ import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { Hub } from "../../lib/hub.ts";
 import { createLogger, silentLogger } from "../../lib/log.ts";
 import { MqttLink } from "../../lib/mqtt.ts";
-import { Mosquitto } from "../support/mosquitto.ts";
+import { startBroker, type TestBroker } from "../support/broker.ts";
 import { MqttProbe } from "../support/mqtt-probe.ts";
 import { sleep, until } from "../support/until.ts";
 
@@ -22,7 +22,7 @@ function link(url: string, base: string, queueLimit = 100, lines: string[] = [])
 }
 
 test("a bridge started while the broker is down subscribes and flushes once it comes up", async () => {
-  const broker = await Mosquitto.start();
+  const broker = await startBroker();
   cleanup.push(() => broker.dispose());
   await broker.stop();
   const base = "down-at-start";
@@ -49,7 +49,7 @@ test("a bridge started while the broker is down subscribes and flushes once it c
 });
 
 test("past the queue bound the oldest events are dropped, counted and logged; order is kept", async () => {
-  const broker = await Mosquitto.start();
+  const broker = await startBroker();
   cleanup.push(() => broker.dispose());
   const base = "bounded";
   const lines: string[] = [];

@@ -4,7 +4,7 @@ import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import { LinkError, type MessageLink } from "../../lib/link.ts";
 import { dialWebSocket } from "../../lib/websocket-client.ts";
 import { listenWebSocket, type UpgradeRequest, type WsServer } from "../../lib/websocket.ts";
-import { freePort } from "../support/mosquitto.ts";
+import { freePort } from "../support/ports.ts";
 
 setDefaultTimeout(15_000);
 

@@ -1,20 +1,20 @@
 import { afterAll, beforeAll } from "bun:test";
-import { Mosquitto } from "./mosquitto.ts";
+import { startBroker, type TestBroker } from "./broker.ts";
 import { MqttProbe } from "./mqtt-probe.ts";
 
 export interface FileBroker {
-  readonly broker: Mosquitto;
+  readonly broker: TestBroker;
   readonly url: string;
   /** Subscribed to the filters given; throws when none were. */
   readonly probe: MqttProbe;
 }
 
-/** One real Mosquitto (and optionally one probe) for a whole test file: started before its tests, disposed after. */
+/** One real broker (Mosquitto or aedes, see broker.ts) and optionally one probe for a whole test file: started before its tests, disposed after. */
 export function brokerForFile(opts: { probe?: string[]; timeoutMs?: number } = {}): FileBroker {
-  let broker: Mosquitto | undefined;
+  let broker: TestBroker | undefined;
   let probe: MqttProbe | undefined;
   beforeAll(async () => {
-    broker = await Mosquitto.start();
+    broker = await startBroker();
     if (opts.probe) probe = await MqttProbe.connect(broker.url, opts.probe);
   }, opts.timeoutMs);
   afterAll(async () => {

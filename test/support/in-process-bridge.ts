@@ -22,7 +22,7 @@ export async function startInProcess(
   plugin: ProtocolPlugin,
   brokerUrl: string,
   section: Record<string, unknown>,
-  opts: { base?: string; republish_s?: number; logLevel?: LogLevel; stateDir?: string; logLines?: string[] } = {},
+  opts: { base?: string; republish_s?: number; logLevel?: LogLevel; stateDir?: string; logLines?: string[]; discovery?: boolean } = {},
 ): Promise<InProcessBridge> {
   const lines = opts.logLines;
   const log = createLogger({
@@ -46,7 +46,7 @@ export async function startInProcess(
     () => ({ info: JSON.stringify({ version: "test" }) }),
   );
   await mqtt.start(5000);
-  const hub = new Hub(mqtt, { base_topic: base, republish_s: opts.republish_s ?? 0, discovery: false, discovery_prefix: "homeassistant" }, log);
+  const hub = new Hub(mqtt, { base_topic: base, republish_s: opts.republish_s ?? 0, discovery: opts.discovery ?? false, discovery_prefix: "homeassistant" }, log);
   hub.start();
   const parsed = plugin.configSchema.parse({ enabled: true, ...section });
   const running = await plugin.start({ log, mqtt, hub, baseTopic: base, stateDir: opts.stateDir ?? mkdtempSync(join(tmpdir(), "evse2mqtt-state-")) }, parsed);

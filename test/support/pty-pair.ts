@@ -31,7 +31,8 @@ while True:
         os.write(b if fd == a else a, data)
 `;
 
-function hasSocat(): boolean {
+/** socat is on the PATH (the tests then make pty pairs with it). */
+export function hasSocat(): boolean {
   try {
     execFileSync("socat", ["-V"], { stdio: "ignore" });
     return true;

@@ -32,7 +32,7 @@ export class ControllerReceiver {
   }
 }
 
-/** The controller's hex reader: any character that is not a hex digit counts as 0. */
+/** The controller's hex reader: a character that is not a hex digit counts as 0. */
 export function quirkHex(text: string): number {
   let v = 0;
   for (const ch of text.slice(0, 2)) {

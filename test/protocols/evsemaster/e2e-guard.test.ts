@@ -1,5 +1,5 @@
 // Hostile LAN hosts end to end: forged serials and forged replies from another address (127.0.0.2)
-// against the bridge on real UDP and a real Mosquitto.
+// against the bridge on real UDP and a real broker.
 
 import { expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";

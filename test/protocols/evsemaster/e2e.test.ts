@@ -1,4 +1,4 @@
-// Session lifecycle end to end: simulator ⇄ UDP on 127.0.0.1 ⇄ bridge ⇄ real Mosquitto ⇄ probe.
+// Session lifecycle end to end: simulator ⇄ UDP on 127.0.0.1 ⇄ bridge ⇄ real broker ⇄ probe.
 
 import { expect, test } from "bun:test";
 import dgram from "node:dgram";

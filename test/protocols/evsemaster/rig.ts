@@ -1,4 +1,4 @@
-// Bridge (real UDP on 127.0.0.1) + simulated chargers + real Mosquitto + MQTT probe, for e2e tests.
+// Bridge (real UDP on 127.0.0.1) + simulated chargers + real broker + MQTT probe, for e2e tests.
 
 import dgram from "node:dgram";
 import { silentLogger } from "../../../lib/log.ts";

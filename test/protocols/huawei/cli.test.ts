@@ -4,7 +4,7 @@ import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { resolve } from "node:path";
 import { CliProcess, simulatorProcess } from "../../support/bridge-process.ts";
 import { brokerForFile } from "../../support/broker-for-file.ts";
-import { freePort } from "../../support/mosquitto.ts";
+import { freePort } from "../../support/ports.ts";
 import { until } from "../../support/until.ts";
 import { rig, type Rig, unit } from "./rig.ts";
 

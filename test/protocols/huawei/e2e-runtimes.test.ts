@@ -4,7 +4,7 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { BridgeProcess, type CliProcess, LAUNCHERS, simulatorProcess } from "../../support/bridge-process.ts";
 import { writeConfigFile } from "../../support/config-file.ts";
 import { brokerForFile } from "../../support/broker-for-file.ts";
-import { freePort } from "../../support/mosquitto.ts";
+import { freePort } from "../../support/ports.ts";
 import { MqttProbe } from "../../support/mqtt-probe.ts";
 import { until } from "../../support/until.ts";
 

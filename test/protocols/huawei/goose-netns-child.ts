@@ -1,42 +1,17 @@
 // Run by goose-netns.test.ts inside a private network namespace (as root), under Bun or Deno:
-// Mosquitto, the bridge with goose = true on one end of a veth pair, the simulated PSU answering
+// a broker, the bridge with goose = true on one end of a veth pair, the simulated PSU answering
 // GOOSE on the other end. Drives a whole charge over MQTT and prints one JSON line of findings for
 // the parent test to check. Not a test file itself: it needs the namespace the parent made.
-import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { connect } from "node:net";
 import { errorMessage } from "../../../lib/errors.ts";
-import { freePort } from "../../support/mosquitto.ts";
+import { chooseBroker, startBroker } from "../../support/broker.ts";
 import { connectors, rig, startSim, unit } from "./rig.ts";
 
 const [dispenserIf = "", psuIf = ""] = process.argv.slice(2);
 type Json = Record<string, unknown>;
 
-async function broker(): Promise<{ url: string; stop(): void }> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "goose-netns-mosq-"));
-  writeFileSync(join(dir, "m.conf"), `listener ${port} 127.0.0.1\nallow_anonymous true\nuser root\nlog_dest none\n`);
-  const proc = spawn("mosquitto", ["-c", join(dir, "m.conf")], { stdio: "ignore" });
-  const end = Date.now() + 5000;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect({ host: "127.0.0.1", port }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once("error", () => resolve(false));
-    });
-    if (ok) break;
-    if (Date.now() > end) throw new Error("mosquitto did not start in the namespace");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { url: `mqtt://127.0.0.1:${port}`, stop: () => proc.kill("SIGTERM") };
-}
-
 async function main(): Promise<Json> {
-  const b = await broker();
+  // Mosquitto or aedes by the same rule as every test (choice passed in: the run's notice is said once, by the parent).
+  const b = await startBroker(chooseBroker(process.env));
   // Cycles longer than a second: every PSU MAC write re-sends with a new stNum (spec §6.2), and the
   // 1 s repeat should be seen too.
   const sim = await startSim({ gooseInterface: psuIf, cycleMs: 1200 });
@@ -99,7 +74,7 @@ async function main(): Promise<Json> {
   } finally {
     await r.close();
     await sim.dispose();
-    b.stop();
+    await b.dispose();
   }
   return out;
 }

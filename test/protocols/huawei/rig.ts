@@ -6,7 +6,7 @@ import { type HuaweiRunning, startHuawei } from "../../../protocols/huawei/diale
 import { huaweiPlugin } from "../../../protocols/huawei/index.ts";
 import { SimulatedPsu, type SimPsuOptions } from "../../../protocols/huawei/sim/psu.ts";
 import { startInProcess, type InProcessBridge } from "../../support/in-process-bridge.ts";
-import { freePort } from "../../support/mosquitto.ts";
+import { freePort } from "../../support/ports.ts";
 import { MqttProbe } from "../../support/mqtt-probe.ts";
 
 /** Fast PSU cycles so the capabilities (third cycle) come within a second. */

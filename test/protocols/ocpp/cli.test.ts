@@ -3,20 +3,21 @@ import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { silentLogger } from "../../../lib/log.ts";
 import { ocppPlugin } from "../../../protocols/ocpp/index.ts";
 import { parseSimulateArgs } from "../../../protocols/ocpp/sim/args.ts";
-import { freePort, Mosquitto } from "../../support/mosquitto.ts";
+import { startBroker, type TestBroker } from "../../support/broker.ts";
+import { freePort } from "../../support/ports.ts";
 import { MqttProbe } from "../../support/mqtt-probe.ts";
 import { type OcppBridge, startOcpp } from "./helpers.ts";
 
 // Real sockets and a real broker: allow more than bun's 5 s default, still bounded.
 setDefaultTimeout(20_000);
 
-let broker: Mosquitto;
+let broker: TestBroker;
 let bridge: OcppBridge;
 let probe: MqttProbe;
 let port: number;
 
 beforeAll(async () => {
-  broker = await Mosquitto.start();
+  broker = await startBroker();
   port = await freePort();
   bridge = await startOcpp(broker.url, { listen: `127.0.0.1:${port}`, path_prefix: "ocpp", charging_enabled_default: true });
   probe = await MqttProbe.connect(broker.url, ["ocpp/#", `${bridge.base}/#`]);

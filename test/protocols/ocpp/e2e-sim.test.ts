@@ -1,16 +1,16 @@
-// Simulated charge points ⇄ bridge ⇄ real Mosquitto ⇄ test client: both layouts, every CS command.
+// Simulated charge points ⇄ bridge ⇄ real broker ⇄ test client: both layouts, every CS command.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { NormalizedState } from "../../../lib/normalized.ts";
 import { silentLogger } from "../../../lib/log.ts";
 import { SimulatedChargePoint } from "../../../protocols/ocpp/sim/charge-point.ts";
-import { Mosquitto } from "../../support/mosquitto.ts";
+import { startBroker, type TestBroker } from "../../support/broker.ts";
 import { MqttProbe } from "../../support/mqtt-probe.ts";
 import { type OcppBridge, startOcpp } from "./helpers.ts";
 
 // Real sockets and a real broker: allow more than bun's 5 s default, still bounded.
 setDefaultTimeout(20_000);
 
-let broker: Mosquitto;
+let broker: TestBroker;
 let bridge: OcppBridge;
 let probe: MqttProbe;
 const sims: SimulatedChargePoint[] = [];
@@ -21,7 +21,7 @@ function sim(id: string): SimulatedChargePoint {
 }
 
 beforeAll(async () => {
-  broker = await Mosquitto.start();
+  broker = await startBroker();
   bridge = await startOcpp(broker.url, { heartbeat_interval_s: 1, switch_min_interval_s: 1.5 });
   probe = await MqttProbe.connect(broker.url, [`${bridge.base}/#`, "ocpp/#"]);
   for (const id of IDS) {

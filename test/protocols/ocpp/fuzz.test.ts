@@ -11,7 +11,7 @@ import { OcppStateStore } from "../../../protocols/ocpp/persist.ts";
 import { makePolicy } from "../../../protocols/ocpp/policy.ts";
 import { OcppSession } from "../../../protocols/ocpp/session.ts";
 import { SimulatedChargePoint } from "../../../protocols/ocpp/sim/charge-point.ts";
-import { Mosquitto } from "../../support/mosquitto.ts";
+import { startBroker, type TestBroker } from "../../support/broker.ts";
 import { prng as rng } from "../../support/prng.ts";
 import { MqttProbe } from "../../support/mqtt-probe.ts";
 import { type OcppBridge, RawCp, sleep, startOcpp } from "./helpers.ts";
@@ -88,13 +88,13 @@ test("OcppSession: 5000 random frames, never throws, answers only CALLs and only
   expect(session.badTotal).toBeGreaterThan(100);
 });
 
-let broker: Mosquitto;
+let broker: TestBroker;
 let bridge: OcppBridge;
 let probe: MqttProbe;
 let good: SimulatedChargePoint;
 
 beforeAll(async () => {
-  broker = await Mosquitto.start();
+  broker = await startBroker();
   bridge = await startOcpp(broker.url, { max_bad_messages: 10 });
   probe = await MqttProbe.connect(broker.url, ["ocpp/GOOD/#", `${bridge.base}/GOOD`]);
   good = new SimulatedChargePoint({ url: bridge.url("/ocpp/GOOD"), identity: "GOOD", meterIntervalMs: 60_000, log: silentLogger });

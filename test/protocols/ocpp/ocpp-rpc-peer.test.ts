@@ -3,19 +3,19 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { RPCClient } from "ocpp-rpc";
 import type { NormalizedState } from "../../../lib/normalized.ts";
-import { Mosquitto } from "../../support/mosquitto.ts";
+import { startBroker, type TestBroker } from "../../support/broker.ts";
 import { MqttProbe } from "../../support/mqtt-probe.ts";
 import { type OcppBridge, startOcpp } from "./helpers.ts";
 
 // Real sockets and a real broker: allow more than bun's 5 s default, still bounded.
 setDefaultTimeout(20_000);
 
-let broker: Mosquitto;
+let broker: TestBroker;
 let bridge: OcppBridge;
 let probe: MqttProbe;
 
 beforeAll(async () => {
-  broker = await Mosquitto.start();
+  broker = await startBroker();
   bridge = await startOcpp(broker.url, { chargers: { "RPC:1": { password: "k3y" } }, authorized_tags: ["TAG1"], charging_enabled_default: true });
   probe = await MqttProbe.connect(broker.url, [`${bridge.base}/#`, "ocpp/#"]);
 });

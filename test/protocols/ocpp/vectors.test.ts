@@ -1,6 +1,6 @@
 // Spec §9 test vectors, "Our bridge" lines: OCPP frames in, replies and compat MQTT out, over real sockets.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { Mosquitto } from "../../support/mosquitto.ts";
+import { startBroker, type TestBroker } from "../../support/broker.ts";
 import { MqttProbe } from "../../support/mqtt-probe.ts";
 import { type OcppBridge, RawCp, sleep, startOcpp } from "./helpers.ts";
 
@@ -9,13 +9,13 @@ setDefaultTimeout(20_000);
 
 const NOW = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 const B = "ocpp/charger1";
-let broker: Mosquitto;
+let broker: TestBroker;
 let bridge: OcppBridge;
 let probe: MqttProbe;
 let cp: RawCp;
 
 beforeAll(async () => {
-  broker = await Mosquitto.start();
+  broker = await startBroker();
   probe = await MqttProbe.connect(broker.url, [`${B}/#`, "ocpp/+/state/#"]);
   bridge = await startOcpp(broker.url, {
     compat_base: B,

@@ -3,6 +3,7 @@
 // limit, and errors for bad payloads with nothing reaching the controller.
 import { expect, test } from "bun:test";
 import { brokerForFile } from "../../support/broker-for-file.ts";
+import { noticeOnce } from "../../support/executables.ts";
 import { until } from "../../support/until.ts";
 import { E2E_TIMEOUT_MS, ID, type Rig, rig } from "./rig.ts";
 
@@ -151,8 +152,11 @@ test("bad payloads on every command topic get an error and reach nothing; retain
         expect(e.source).toBe(`${r.b}/${sub}`);
         expect(String(e.error).length).toBeGreaterThan(5);
       }
-      // A retained command must never act, now or after a restart.
-      await r.probe.publish(`${r.b}/override/set`, '{"state":"disabled"}', { retain: true });
+      // A retained command must never act, now or after a restart. Only an MQTT 5 broker keeps the
+      // retain flag on live delivery; with a 3.1.1 one (aedes) the bridge recognises it after a
+      // reconnect, which the Dehne scenario checks (the recognition is lib/mqtt.ts, shared).
+      if (mosq.broker.mqtt5) await r.probe.publish(`${r.b}/override/set`, '{"state":"disabled"}', { retain: true });
+      else noticeOnce("openevse-retained", "test broker speaks MQTT 3.1.1 only: OpenEVSE's live retained-command check needs Mosquitto");
     });
     expect(sent).toEqual([]);
     expect(r.host.sim.state).toBe(1);

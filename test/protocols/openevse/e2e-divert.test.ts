@@ -68,8 +68,11 @@ test("current shaper: no site power pauses (failsafe), samples cap the current, 
   const r = await rig(mosq.url, { live_pwr_topic: live, shaper_max_power_w: 5000 });
   try {
     await charging(r);
+    const paused = r.probe.mark();
     // Failsafe: no live power yet → the shaper's claim disables charging.
     await until(() => r.host.sim.state === 254, "the shaper's failsafe pause");
+    // The shaper adds the EV's present current: wait until the bridge has polled the pause (0 A).
+    await r.value("amp", (v) => v === "0", paused);
     // 1000 W, EV idle: I_max = (5000 − 1000)/230 + 0 = 17.39 A → max_current 17.
     let since = r.probe.mark();
     await r.probe.publish(live, "1000");

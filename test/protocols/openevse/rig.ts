@@ -2,7 +2,8 @@
 // bridge in this process opening the other end as its serial device; without socat (or when a test
 // asks for it) a loopback TCP port instead, the way ser2net carries a serial line. A real Mosquitto
 // and a probe on both layouts. Tests drive the car through `host` and MQTT through `probe`.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { hasSocat } from "../../support/pty-pair.ts";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -56,14 +57,6 @@ let counter = 0;
 /** How the bridge reaches the simulated controller: a serial device (a pty pair) or a TCP bridge. */
 export type Transport = "pty" | "tcp";
 
-function hasSocat(): boolean {
-  try {
-    execFileSync("socat", ["-V"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 let told = false;
 /** A pseudo-terminal where socat can make one; otherwise TCP, said once, for the same coverage. */

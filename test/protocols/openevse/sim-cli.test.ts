@@ -1,7 +1,8 @@
 // `evse2mqtt simulate openevse` as a user runs it: over TCP, and on a pseudo-terminal made with
 // socat (or python3 where socat is missing), answering RAPI byte for byte as §12.2 says.
+import { hasSocat } from "../../support/pty-pair.ts";
 import { afterAll, expect, test } from "bun:test";
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,14 +22,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function hasSocat(): boolean {
-  try {
-    execFileSync("socat", ["-V"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** One command line through the device at `path`, the way a serial terminal program would; the reply line. */
 function overPty(path: string, line: string): Promise<string> {
