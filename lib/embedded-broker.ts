@@ -23,6 +23,9 @@ function same(a: Uint8Array, b: Uint8Array): boolean {
   return timingSafeEqual(pa, pb) && a.length === b.length;
 }
 
+/** How long closing waits for clients to take what is still being sent to them. */
+const CLOSE_FLUSH_MS = 500;
+
 function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
@@ -63,10 +66,20 @@ export async function startEmbeddedBroker(host: string, port: number, log: Logge
   }
   return {
     port: actual,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => broker.close(() => resolve()));
-      }),
+    close: async () => {
+      server.close();
+      // What the broker has accepted still goes out first (the bridge's own `offline`, published
+      // and acknowledged just before this): a few turns for aedes to hand it to the sockets, then
+      // each connection ends after its pending writes, bounded so a client that never reads
+      // cannot hold up a shutdown.
+      for (let i = 0; i < 3; i++) await new Promise<void>((r) => setImmediate(r));
+      const until = Date.now() + CLOSE_FLUSH_MS;
+      while ([...sockets].some((s) => s.writableLength > 0) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      const ended = Promise.all([...sockets].map((s) => new Promise<void>((r) => (s.closed ? r() : s.once("close", () => r())))));
+      for (const s of sockets) s.end();
+      await Promise.race([ended, new Promise((r) => setTimeout(r, CLOSE_FLUSH_MS))]);
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+    },
   };
 }
