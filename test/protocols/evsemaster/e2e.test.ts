@@ -68,7 +68,8 @@ test("wrong password is reported once and not retried; login request with the ri
     const ok = await r.request(S1, "login", { password: "123456" });
     expect(ok).toMatchObject({ status: "ok", data: { logged_in: true } });
     await r.detail(S1, (x) => x.logged_in === true && x.login_error === null);
-    expect(sim.loggedIn).toBe(true);
+    // The bridge may say so on MQTT before its LoginConfirm datagram has reached the simulator.
+    await until(() => sim.loggedIn, "the simulator takes the LoginConfirm");
     // Passwords never reach MQTT (the probe's own /request is the only place one may appear).
     const leaked = r.probe.messages.filter((m) => !m.topic.endsWith("/request") && /654321|123456|111111/.test(m.text));
     expect(leaked).toEqual([]);
@@ -181,7 +182,7 @@ test("another app taking the session (unsolicited 0x0155): re-login with growing
     }
     expect(delays[0]!).toBeGreaterThanOrEqual(450);
     expect(delays[1]!).toBeGreaterThanOrEqual(950);
-    expect(sim.loggedIn).toBe(true);
+    await until(() => sim.loggedIn, "the simulator takes the LoginConfirm");
   } finally {
     await r.close();
   }
