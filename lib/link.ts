@@ -1,4 +1,5 @@
 import { errorMessage } from "./errors.ts";
+import { type Step, transformReadable, transformWritable } from "./transform.ts";
 
 // The one shape every transport gives: a duplex of Web Streams. TCP (in and out, TLS), UDP (one
 // link per peer), WebSocket (one chunk per message) and serial lines all look like this, so a
@@ -26,20 +27,22 @@ export interface MessageLink extends Link<Uint8Array> {
   readonly protocol: string;
 }
 
-/** Bytes ⇄ frames for one protocol: a fresh pair of transforms per link (they hold partial input). */
+/**
+ * Bytes ⇄ frames for one protocol: a fresh pair of transformers per link (they hold partial
+ * input). Transformers rather than TransformStreams, so `framed` can run them on the link's own
+ * streams; `new TransformStream(codec.decoder())` gives the stream where one is wanted.
+ */
 export interface Codec<In, Out> {
-  decoder(): TransformStream<Uint8Array, In>;
-  encoder(): TransformStream<Out, Uint8Array>;
+  decoder(): Step<Uint8Array, In>;
+  encoder(): Step<Out, Uint8Array>;
 }
 
 /** A link seen through a codec: typed frames in both directions, same lifetime as the transport. */
 export function framed<In, Out>(link: Link, codec: Codec<In, Out>): Link<In, Out> {
-  const encoder = codec.encoder();
-  // An encoder that fails (the transport went away) ends the link rather than leaving it half open.
-  void encoder.readable.pipeTo(link.writable).catch((err: unknown) => link.close(`write failed: ${errorMessage(err)}`));
   return {
-    readable: link.readable.pipeThrough(codec.decoder()),
-    writable: encoder.writable,
+    readable: transformReadable(link.readable, codec.decoder()),
+    // An encoder whose transport failed ends the link rather than leaving it half open.
+    writable: transformWritable(link.writable, codec.encoder(), (err) => link.close(`write failed: ${errorMessage(err)}`)),
     remote: link.remote,
     closed: link.closed,
     close: (reason, code) => link.close(reason, code),

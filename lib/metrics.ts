@@ -81,28 +81,42 @@ export function countedCodec<In, Out>(codec: Codec<In, Out>, protocol: string, i
   return {
     decoder: () => {
       const inner = codec.decoder();
-      const tap = new TransformStream<In, In>({
-        transform(item, c) {
-          if (isBad?.(item)) count.bad();
-          else count.in();
-          c.enqueue(item);
-        },
-      });
-      return { writable: inner.writable, readable: inner.readable.pipeThrough(tap) };
+      // The inner step enqueues through a controller that counts on the way (made once per link).
+      let tap: CountingController<In> | undefined;
+      return {
+        ...inner,
+        transform: (chunk, c) => inner.transform(chunk, (tap ??= new CountingController(c, (item) => (isBad?.(item) ? count.bad() : count.in())))),
+      };
     },
     encoder: () => {
       const inner = codec.encoder();
-      const tap = new TransformStream<Out, Out>({
-        transform(frame, c) {
+      return {
+        ...inner,
+        transform: (frame, c) => {
           count.out();
-          c.enqueue(frame);
+          return inner.transform(frame, c);
         },
-      });
-      // Errors travel through the pipe both ways (a failed socket errors the writer's side).
-      void tap.readable.pipeTo(inner.writable).catch(() => {});
-      return { writable: tap.writable, readable: inner.readable };
+      };
     },
   };
+}
+
+/** A controller that reports each chunk before passing it on. */
+class CountingController<T> implements TransformStreamDefaultController<T> {
+  constructor(private readonly c: TransformStreamDefaultController<T>, private readonly seen: (chunk: T) => void) {}
+  get desiredSize(): number | null {
+    return this.c.desiredSize;
+  }
+  enqueue(chunk: T): void {
+    this.seen(chunk);
+    this.c.enqueue(chunk);
+  }
+  error(reason?: unknown): void {
+    this.c.error(reason);
+  }
+  terminate(): void {
+    this.c.terminate();
+  }
 }
 
 const HELP_ESCAPE = /[\\\n]/g;

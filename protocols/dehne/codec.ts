@@ -1,9 +1,10 @@
-// Bytes ⇄ typed messages, both directions, as TransformStreams. The charger side's data layout
+// Bytes ⇄ typed messages, both directions, as stream transformers. The charger side's data layout
 // depends on the firmware announced in the handshake, which the decoder reads first.
 import { ProtocolError } from "../../lib/errors.ts";
 import type { Codec } from "../../lib/link.ts";
 import { decodeHandshake, FrameReader, HANDSHAKE_LENGTH, type Handshake, KNOWN_CHARGER_TYPES, MAX_CHARGER_PAYLOAD, Resp } from "./framing.ts";
 import { decodeChargerFrame, encodeRequest, type ChargerMessage, type ServerRequest } from "./wire.ts";
+import type { Step } from "../../lib/transform.ts";
 
 /** What the bridge reads from a charger. */
 export type ChargerItem =
@@ -22,11 +23,11 @@ const REPLY_OF_TYPE: Partial<Record<number, ChargerMessage["type"]>> = {
 };
 
 /** Charger bytes → handshake, then typed messages; a bad payload is an item, lost framing ends the stream. */
-export function chargerDecoder(): TransformStream<Uint8Array, ChargerItem> {
+export function chargerDecoder(): Step<Uint8Array, ChargerItem> {
   const reader = new FrameReader(MAX_CHARGER_PAYLOAD, KNOWN_CHARGER_TYPES, "charger");
   let handshake: Handshake | undefined;
   let dead = false;
-  return new TransformStream<Uint8Array, ChargerItem>({
+  return ({
     transform(chunk, controller) {
       if (dead) return;
       reader.push(chunk);
@@ -54,8 +55,8 @@ export function chargerDecoder(): TransformStream<Uint8Array, ChargerItem> {
 }
 
 /** Requests → bytes. A request that cannot be encoded never reaches the wire (the exchange reports it). */
-export function requestEncoder(): TransformStream<ServerRequest, Uint8Array> {
-  return new TransformStream<ServerRequest, Uint8Array>({
+export function requestEncoder(): Step<ServerRequest, Uint8Array> {
+  return ({
     transform: (req, controller) => controller.enqueue(encodeRequest(req)),
   });
 }

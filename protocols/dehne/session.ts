@@ -2,6 +2,7 @@
 // strictly one request in flight (the protocol has no request ids: a reply is matched by its type,
 // spec §6, G11). Frames in, session events out, as a stream: whoever reads `events` slowly slows
 // the reading of the socket.
+import { transformReadable } from "../../lib/transform.ts";
 import { type ProtocolError, TimeoutError, errorMessage } from "../../lib/errors.ts";
 import { Exchange } from "../../lib/exchange.ts";
 import type { Link } from "../../lib/link.ts";
@@ -55,13 +56,13 @@ export class DehneSession {
     this.timers.push(setTimeout(() => {
       if (!this.handshake) this.close(`no handshake within ${opts.handshakeTimeoutMs} ms`);
     }, opts.handshakeTimeoutMs));
-    this.events = link.readable.pipeThrough(new TransformStream<ChargerItem, SessionEvent>({
+    this.events = transformReadable<ChargerItem, SessionEvent>(link.readable, {
       transform: (item, out) => this.onItem(item, out),
       flush: (out) => {
         this.close(this.handshake ? "charger closed the connection" : "connection closed before the handshake completed");
         out.enqueue({ kind: "closed", reason: this.closedReason ?? "closed" });
       },
-    }));
+    });
   }
 
   get isClosed(): boolean {

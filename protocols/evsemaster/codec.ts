@@ -6,6 +6,7 @@ import * as A from "./app-payloads.ts";
 import { ACTION_GET, APP, CMD, NUMERIC_SETTINGS, settingOf, type NumericSetting } from "./enums.ts";
 import * as E from "./evse-payloads.ts";
 import { decodeFrames, encodeFrame, EVSE_PASSWORD, type Frame } from "./frame.ts";
+import type { Step } from "../../lib/transform.ts";
 
 export { PayloadError } from "./evse-payloads.ts";
 
@@ -182,8 +183,8 @@ export interface EvseDatagram {
 }
 
 /** One UDP packet per chunk in, every datagram in it out, bad ones as values with their position. */
-function packetDecoder<M>(decode: (packet: Uint8Array) => Decoded<M>[]): TransformStream<Uint8Array, Decoded<M>> {
-  return new TransformStream<Uint8Array, Decoded<M>>({
+function packetDecoder<M>(decode: (packet: Uint8Array) => Decoded<M>[]): Step<Uint8Array, Decoded<M>> {
+  return ({
     transform(packet, controller) {
       let results: Decoded<M>[];
       try {
@@ -200,11 +201,11 @@ function packetDecoder<M>(decode: (packet: Uint8Array) => Decoded<M>[]): Transfo
 /** The bridge's side of a charger's UDP link: EVSE datagrams in, app datagrams out. */
 export const evsemasterCodec: Codec<Decoded<EvseMessage>, AppDatagram> = {
   decoder: () => packetDecoder(decodeEvsePacket),
-  encoder: () => new TransformStream<AppDatagram, Uint8Array>({ transform: (d, c) => c.enqueue(encodeApp(d.serial, d.password, d.message)) }),
+  encoder: () => ({ transform: (d, c) => c.enqueue(encodeApp(d.serial, d.password, d.message)) }),
 };
 
 /** The charger's side (the simulator): app datagrams in, EVSE datagrams out. */
 export const chargerCodec: Codec<Decoded<AppMessage>, EvseDatagram> = {
   decoder: () => packetDecoder(decodeAppPacket),
-  encoder: () => new TransformStream<EvseDatagram, Uint8Array>({ transform: (d, c) => c.enqueue(encodeEvse(d.serial, d.message)) }),
+  encoder: () => ({ transform: (d, c) => c.enqueue(encodeEvse(d.serial, d.message)) }),
 };

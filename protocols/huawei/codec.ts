@@ -12,6 +12,7 @@ import { concatBytes } from "../../lib/bytes.ts";
 import type { Codec } from "../../lib/link.ts";
 import { MAX_ADU_LENGTH, MBAP_LENGTH, mbapProblem, readMbap, writeMbap } from "./mbap.ts";
 import { decodePdu, encodePdu, type Pdu, type Sender } from "./pdu.ts";
+import type { Step } from "../../lib/transform.ts";
 
 export interface Adu {
   transactionId: number;
@@ -103,9 +104,9 @@ export function decodeAdus(bytes: Uint8Array, from: Sender): AduOrBad[] {
 }
 
 /** Bytes from the socket → ADUs and bad items. After a fatal item the stream stays silent. */
-export function aduDecoder(from: Sender): TransformStream<Uint8Array, AduOrBad> {
+export function aduDecoder(from: Sender): Step<Uint8Array, AduOrBad> {
   const reader = new AduReader(from);
-  return new TransformStream<Uint8Array, AduOrBad>({
+  return ({
     transform(chunk, controller) {
       reader.push(chunk);
       for (let item = reader.next(); item; item = reader.next()) controller.enqueue(item);
@@ -118,8 +119,8 @@ export function aduDecoder(from: Sender): TransformStream<Uint8Array, AduOrBad> 
 }
 
 /** ADUs → bytes for the socket. An ADU our own code built wrongly errors the stream (RangeError). */
-export function aduEncoder(): TransformStream<Adu, Uint8Array> {
-  return new TransformStream<Adu, Uint8Array>({
+export function aduEncoder(): Step<Adu, Uint8Array> {
+  return ({
     transform(adu, controller) {
       controller.enqueue(encodeAdu(adu));
     },

@@ -3,6 +3,7 @@
 // start-up of §5.1 (READY on the MAC write, capabilities, the key fetch on the first RUNNING). The
 // dispenser pushes its unsolicited report every second and at once on an alarm change (§4); a send
 // failure, a broken frame or 60 s without a PDU ends the connection, and the dialer reconnects.
+import { transformReadable } from "../../lib/transform.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { Exchange } from "../../lib/exchange.ts";
 import type { Link } from "../../lib/link.ts";
@@ -67,12 +68,10 @@ export class HuaweiSession {
     this.hook();
     this.armSilence();
     this.reporter = setInterval(() => this.sendReport(), opts.reportIntervalMs);
-    this.events = link.readable.pipeThrough(
-      new TransformStream<AduOrBad, SessionEvent>({
-        transform: (item, out) => this.onItem(item, out),
-        flush: () => this.close("the PSU closed the connection"),
-      }),
-    );
+    this.events = transformReadable<AduOrBad, SessionEvent>(link.readable, {
+      transform: (item, out) => this.onItem(item, out),
+      flush: () => this.close("the PSU closed the connection"),
+    });
   }
 
   get isClosed(): boolean {

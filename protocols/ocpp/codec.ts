@@ -2,6 +2,7 @@
 // one chunk is one message, so the codec needs no resynchronisation: each chunk decodes on its own,
 // and a malformed or oversized one comes out as a `BadFrame` value, never as an exception.
 import type { Codec } from "../../lib/link.ts";
+import type { Step } from "../../lib/transform.ts";
 
 export const CALL = 2;
 export const CALLRESULT = 3;
@@ -121,10 +122,10 @@ export function encodeFrame(f: Frame): string {
 const utf8 = new TextEncoder();
 
 /** One message (bytes) → a decoded frame; longer than `maxBytes` is a bad frame without parsing. */
-export function frameDecoder(maxBytes = 65_536): TransformStream<Uint8Array, Decoded> {
+export function frameDecoder(maxBytes = 65_536): Step<Uint8Array, Decoded> {
   const text = new TextDecoder();
   let n = 0;
-  return new TransformStream<Uint8Array, Decoded>({
+  return ({
     transform(message, controller) {
       n++;
       const d = message.byteLength > maxBytes ? bad(`message longer than ${maxBytes} bytes`, text.decode(message.subarray(0, 200))) : decodeFrame(text.decode(message));
@@ -134,8 +135,8 @@ export function frameDecoder(maxBytes = 65_536): TransformStream<Uint8Array, Dec
   });
 }
 
-export function frameEncoder(): TransformStream<Frame, Uint8Array> {
-  return new TransformStream<Frame, Uint8Array>({ transform: (f, controller) => controller.enqueue(utf8.encode(encodeFrame(f))) });
+export function frameEncoder(): Step<Frame, Uint8Array> {
+  return ({ transform: (f, controller) => controller.enqueue(utf8.encode(encodeFrame(f))) });
 }
 
 /** Both ends of an OCPP-J connection (central system and simulator) use the same codec. */

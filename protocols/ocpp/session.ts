@@ -2,6 +2,7 @@
 // MAX_INBOUND_IN_PROGRESS at once, bad messages counted) and sends ours one at a time through
 // lib/exchange.ts, keyed by message id. Frames in, events out as a stream: whoever reads `events`
 // slowly slows the reading of the socket.
+import { transformReadable } from "../../lib/transform.ts";
 import { CommandError, errorMessage, TimeoutError } from "../../lib/errors.ts";
 import { Exchange } from "../../lib/exchange.ts";
 import type { Link } from "../../lib/link.ts";
@@ -84,8 +85,9 @@ export class OcppSession {
       maxQueued: MAX_QUEUED_CALLS,
       timeoutMs: opts.callTimeoutMs,
     });
-    this.events = link.readable.pipeThrough(
-      new TransformStream<Decoded, SessionEvent>({
+    this.events = transformReadable<Decoded, SessionEvent>(
+      link.readable,
+      {
         transform: (d, out) => this.onFrame(d, out),
         flush: async (out) => {
           await Promise.all(this.jobs);
@@ -94,7 +96,8 @@ export class OcppSession {
           this.end();
           out.enqueue({ kind: "closed", reason: this.closeReason });
         },
-      }, { highWaterMark: 1 }, { highWaterMark: EVENTS_AHEAD }),
+      },
+      { highWaterMark: EVENTS_AHEAD },
     );
   }
 

@@ -6,6 +6,7 @@ import type { Codec } from "../../lib/link.ts";
 import type { ChecksumKind } from "./checksum.ts";
 import { formatFrame, latin1Bytes, MAX_COMMAND_CHARS, MAX_TOKENS, parseLine, printable, type BadReason, type RapiFrame } from "./frame.ts";
 import { isNotification, parseNotification, type Notification } from "./notifications.ts";
+import type { Step } from "../../lib/transform.ts";
 
 export type { BadReason, RapiFrame } from "./frame.ts";
 
@@ -81,9 +82,9 @@ export interface EncoderOptions extends EncodeOptions {
   onReject?: (cmd: Command, error: RapiEncodeError) => void;
 }
 
-export function commandEncoder(opts: EncoderOptions = {}): TransformStream<Command, Uint8Array> {
+export function commandEncoder(opts: EncoderOptions = {}): Step<Command, Uint8Array> {
   const counter = new SequenceCounter();
-  return new TransformStream<Command, Uint8Array>({
+  return ({
     transform(cmd, controller) {
       const numbered = opts.sequenceIds && cmd.seq === undefined ? { ...cmd, seq: counter.next() } : cmd;
       try {
@@ -214,9 +215,9 @@ export class RapiDecoder {
 }
 
 /** Controller bytes → frames, replies, notifications and bad-frame reports. Never errors on input. */
-export function rapiDecoder(opts: DecoderOptions = {}): TransformStream<Uint8Array, FrameOrBad> {
+export function rapiDecoder(opts: DecoderOptions = {}): Step<Uint8Array, FrameOrBad> {
   const d = new RapiDecoder(opts);
-  return new TransformStream<Uint8Array, FrameOrBad>({
+  return ({
     transform(chunk, controller) {
       for (const item of d.push(chunk)) controller.enqueue(item);
     },

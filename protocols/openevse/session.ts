@@ -3,6 +3,7 @@
 // echoes of our own commands dropped. A missing or corrupt reply fails its command after the
 // timeout and the next one goes out: nothing stalls the queue. Start-up, polling and heartbeat
 // live in monitor.ts, which drives this session.
+import { transformReadable } from "../../lib/transform.ts";
 import { CommandError, errorMessage, ProtocolError, TimeoutError } from "../../lib/errors.ts";
 import { Exchange } from "../../lib/exchange.ts";
 import type { Link } from "../../lib/link.ts";
@@ -90,20 +91,18 @@ export class RapiSession {
       timeoutMs: opts.replyTimeoutMs,
       onTimeout: () => this.missed(),
     });
-    this.events = link.readable.pipeThrough(
-      new TransformStream<FrameOrBad, SessionEvent>(
-        {
-          start: (c) => {
-            this.out = c;
-          },
-          transform: (item) => this.onItem(item),
-          flush: () => this.finish("the controller link closed"),
+    this.events = transformReadable<FrameOrBad, SessionEvent>(
+      link.readable,
+      {
+        start: (c) => {
+          this.out = c;
         },
-        undefined,
-        // Room for a burst of events before reading the link pauses: back-pressure from MQTT still
-        // reaches the link, but a moment's delay does not hold replies past their timeout.
-        { highWaterMark: 64 },
-      ),
+        transform: (item) => this.onItem(item),
+        flush: () => this.finish("the controller link closed"),
+      },
+      // Room for a burst of events before reading the link pauses: back-pressure from MQTT still
+      // reaches the link, but a moment's delay does not hold replies past their timeout.
+      { highWaterMark: 64 },
     );
   }
 

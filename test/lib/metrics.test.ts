@@ -28,7 +28,7 @@ const lineCodec: Codec<{ ok: boolean; text: string }, string> = {
   decoder: () => {
     let buf = "";
     const dec = new TextDecoder();
-    return new TransformStream<Uint8Array, { ok: boolean; text: string }>({
+    return {
       transform(chunk, c) {
         buf += dec.decode(chunk, { stream: true });
         let i;
@@ -38,9 +38,9 @@ const lineCodec: Codec<{ ok: boolean; text: string }, string> = {
           c.enqueue({ ok: !line.startsWith("!"), text: line });
         }
       },
-    });
+    };
   },
-  encoder: () => new TransformStream<string, Uint8Array>({ transform: (s, c) => c.enqueue(new TextEncoder().encode(s + "\n")) }),
+  encoder: () => ({ transform: (s, c) => c.enqueue(new TextEncoder().encode(s + "\n")) }),
 };
 
 async function collect<T>(r: ReadableStream<T>): Promise<T[]> {
@@ -54,13 +54,13 @@ test("countedCodec counts decoded, bad and encoded frames per protocol and passe
   frameCounters("linetest");
   expect([framesIn.get(label), framesOut.get(label), badFrames.get(label)]).toEqual([0, 0, 0]);
   const codec = countedCodec(lineCodec, "linetest", (f) => !f.ok);
-  const dec = codec.decoder();
+  const dec = new TransformStream(codec.decoder());
   const bytes = new TextEncoder().encode("a\n!b\nc\nd");
   const decoded = collect(new Blob([bytes]).stream().pipeThrough(dec));
   expect((await decoded).map((f) => f.text)).toEqual(["a", "!b", "c"]);
   expect(framesIn.get(label)).toBe(2);
   expect(badFrames.get(label)).toBe(1);
-  const enc = codec.encoder();
+  const enc = new TransformStream(codec.encoder());
   const out = collect(enc.readable);
   const w = enc.writable.getWriter();
   await w.write("x");

@@ -2,6 +2,7 @@
 // any number of dispenser connections as Modbus master, and with an interface answers GOOSE.
 // Differences from the C++ mock: with a dispenser CA in the TLS folder it really requires a client
 // certificate (mTLS); it binds where it is told; cycle length and capabilities are options.
+import { transformReadable, transformWritable } from "../../../lib/transform.ts";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { errorMessage } from "../../../lib/errors.ts";
@@ -52,12 +53,9 @@ export function readTlsFolder(dir: string): NonNullable<SimPsuOptions["tls"]> {
 function withRawWrites(link: Link): { typed: Link<AduOrBad, Adu>; raw: (bytes: Uint8Array) => Promise<void> } {
   const writer = link.writable.getWriter();
   writer.closed.catch(() => {});
-  const encoder = psuCodec.encoder();
-  void encoder.readable
-    .pipeTo(new WritableStream({ write: (b) => writer.write(b) }))
-    .catch((err: unknown) => link.close(`write failed: ${errorMessage(err)}`));
+  const writable = transformWritable(new WritableStream<Uint8Array>({ write: (b) => writer.write(b) }), psuCodec.encoder(), (err) => link.close(`write failed: ${errorMessage(err)}`));
   return {
-    typed: { readable: link.readable.pipeThrough(psuCodec.decoder()), writable: encoder.writable, remote: link.remote, closed: link.closed, close: (r) => link.close(r) },
+    typed: { readable: transformReadable(link.readable, psuCodec.decoder()), writable, remote: link.remote, closed: link.closed, close: (r) => link.close(r) },
     raw: (bytes) => writer.write(bytes),
   };
 }

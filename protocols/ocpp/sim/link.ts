@@ -1,6 +1,7 @@
 // The charge-point end of OCPP-J for the simulator: a MessageLink dialled with
 // lib/websocket-client.ts, the same codec as the central system, our CALLs matched to their
 // replies through lib/exchange.ts, the central system's CALLs answered by `handler`.
+import { transformReadable } from "../../../lib/transform.ts";
 import { errorMessage } from "../../../lib/errors.ts";
 import { Exchange } from "../../../lib/exchange.ts";
 import type { MessageLink } from "../../../lib/link.ts";
@@ -74,8 +75,7 @@ export class SimLink {
       exchange.close(new Error("connection closed"));
       this.onClose(info.code ?? 1006);
     });
-    void link.readable
-      .pipeThrough(ocppCodec(1 << 20).decoder())
+    void transformReadable(link.readable, ocppCodec(1 << 20).decoder())
       .pipeTo(new WritableStream<Decoded>({ write: (d) => this.onFrame(d, exchange) }))
       .catch(() => {});
   }

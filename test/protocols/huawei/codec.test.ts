@@ -112,7 +112,7 @@ async function collect(chunks: Uint8Array[], from: "psu" | "dispenser"): Promise
       c.close();
     },
   })
-    .pipeThrough(aduDecoder(from))
+    .pipeThrough(new TransformStream(aduDecoder(from)))
     .pipeTo(new WritableStream({ write: (x) => void out.push(x) }));
   return out;
 }
@@ -166,7 +166,7 @@ test("the stream encoder writes what encodeAdu writes", async () => {
       c.close();
     },
   })
-    .pipeThrough(aduEncoder())
+    .pipeThrough(new TransformStream(aduEncoder()))
     .pipeTo(new WritableStream({ write: (x) => void out.push(x) }));
   expect(out.map(toHex)).toEqual(Object.values(U).map((h) => toHex(hex(h))));
 });

@@ -139,7 +139,7 @@ test("the stream stage under random chunking matches the one-shot decoder", asyn
         c.close();
       },
     })
-      .pipeThrough(aduDecoder("dispenser"))
+      .pipeThrough(new TransformStream(aduDecoder("dispenser")))
       .pipeTo(new WritableStream({ write: (x) => void out.push(x) }));
     expect(out).toEqual(decodeAdus(bytes, "dispenser"));
   }

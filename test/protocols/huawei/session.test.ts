@@ -36,7 +36,7 @@ async function pair(reportIntervalMs: number, silenceTimeoutMs = 30_000) {
   const piped = session.events.pipeTo(new WritableStream({ write: (e) => void events.push(e) })).catch(() => {});
   const reports: Received[] = [];
   const others: Adu[] = [];
-  const reader = psuSide.readable.pipeThrough(psuCodec.decoder()).getReader();
+  const reader = psuSide.readable.pipeThrough(new TransformStream(psuCodec.decoder())).getReader();
   void (async () => {
     for (;;) {
       const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true as const }));

@@ -43,7 +43,7 @@ describe("codec", () => {
     const out: boolean[] = [];
     const utf8 = new TextEncoder();
     const s = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(utf8.encode('[2,"a","Heartbeat",{}]')); c.enqueue(utf8.encode("[" + " ".repeat(200) + "]")); c.close(); } });
-    const reader = s.pipeThrough(frameDecoder(100)).getReader();
+    const reader = s.pipeThrough(new TransformStream(frameDecoder(100))).getReader();
     for (;;) {
       const r = await reader.read();
       if (r.done) break;

@@ -155,7 +155,7 @@ describe("decoder: what a real line carries besides frames", () => {
         for (let i = 0; i < bytes.length; i += 3) c.enqueue(bytes.subarray(i, i + 3));
         c.close();
       },
-    }).pipeThrough(rapiDecoder());
+    }).pipeThrough(new TransformStream(rapiDecoder()));
     const got: FrameOrBad[] = [];
     for await (const item of rs) got.push(item);
     expect(got).toEqual(whole);
@@ -192,7 +192,7 @@ describe("encoder", () => {
 
   test("the stream stage numbers commands, keeps given ids, and reports rejects without dying", async () => {
     const rejected: string[] = [];
-    const enc = commandEncoder({ sequenceIds: true, onReject: (c, e) => rejected.push(`${c.code}: ${e instanceof RapiEncodeError}`) });
+    const enc = new TransformStream(commandEncoder({ sequenceIds: true, onReject: (c, e) => rejected.push(`${c.code}: ${e instanceof RapiEncodeError}`) }));
     const out: string[] = [];
     const done = enc.readable.pipeTo(new WritableStream({ write: (b) => void out.push(latin1Text(b)) }));
     const w = enc.writable.getWriter();
