@@ -5,7 +5,8 @@ import { errorMessage } from "../errors.ts";
 import type { Link } from "../link.ts";
 import type { TlsClientOptions } from "../sockets.ts";
 import { PacketSplitter } from "./decode.ts";
-import { concatBytes, encodePacket } from "./encode.ts";
+import { joinBytes } from "../bytes.ts";
+import { encodePacket } from "./encode.ts";
 import { type BadPacket, CONNACK_REASONS, type Incoming, type Outgoing, type Publish, type Subscription, type Version, type Will } from "./packets.ts";
 import { type BrokerAddress, openTransport, unreachable } from "./transport.ts";
 
@@ -282,7 +283,7 @@ export class MqttClient {
     const written = conn.written;
     conn.out = [];
     conn.written = [];
-    conn.writer.write(concatBytes(parts)).then(
+    conn.writer.write(parts.length === 1 && parts[0] ? parts[0] : joinBytes(parts)).then(
       () => {
         for (const w of written) w();
       },

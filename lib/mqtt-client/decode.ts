@@ -1,6 +1,7 @@
 // Bytes from a broker → packets (MQTT 3.1.1 §2–3, MQTT 5 §2–3). A stream is cut into packets by
 // their Remaining Length; a packet that cannot be read comes out as a BadPacket with its offset in
 // the stream, never as an exception (after one, the framing is lost: the caller drops the link).
+import { concatBytes } from "../bytes.ts";
 import { errorMessage } from "../errors.ts";
 import { type BadPacket, type Incoming, PACKET, type QoS, type Version } from "./packets.ts";
 
@@ -118,7 +119,7 @@ export class PacketSplitter {
 
   push(chunk: Uint8Array): (Incoming | BadPacket)[] {
     if (this.broken) return [];
-    const buf = this.tail.length === 0 ? chunk : concat(this.tail, chunk);
+    const buf = this.tail.length === 0 ? chunk : concatBytes(this.tail, chunk);
     const out: (Incoming | BadPacket)[] = [];
     let at = 0;
     while (at < buf.length) {
@@ -146,13 +147,6 @@ export class PacketSplitter {
     this.offset += at;
     return out;
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }
 
 /** The Remaining Length starting at `at`: its value and where the body starts. */

@@ -141,18 +141,6 @@ function encodeConnect(p: Extract<Outgoing, { type: "connect" }>): Uint8Array {
   return w.bytes;
 }
 
-/** Packets written back to back, as one chunk (one write for a burst of them). */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1 && parts[0]) return parts[0];
-  const out = new Uint8Array(parts.reduce((n, b) => n + b.length, 0));
-  let at = 0;
-  for (const b of parts) {
-    out.set(b, at);
-    at += b.length;
-  }
-  return out;
-}
-
 /** The bytes of one packet as `version` lays it out. */
 export function encodePacket(p: Outgoing, version: Version): Uint8Array {
   switch (p.type) {

@@ -22,16 +22,6 @@ export function tlv(tag: number, value: Uint8Array): Uint8Array {
   return out;
 }
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** Unsigned big-endian integer in exactly `width` bytes. */
 export function uint(value: number, width: number): Uint8Array {
   if (!Number.isInteger(value) || value < 0 || value >= 2 ** (8 * width)) throw new RangeError(`${value} does not fit in ${width} unsigned bytes`);

@@ -3,8 +3,9 @@
 // HMAC-SHA256 follows the PDU. The length field does not count the trailer.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { SecretBytes } from "../secret.ts";
-import { concat, uint } from "./ber.ts";
+import { uint } from "./ber.ts";
 import { crc16Modbus } from "./crc16.ts";
+import { joinBytes } from "../../../lib/bytes.ts";
 
 export const ETHERTYPE_GOOSE = 0x88b8;
 export const ETHERTYPE_VLAN = 0x8100;
@@ -48,13 +49,13 @@ function mac(b: Uint8Array, what: string): Uint8Array {
 export function encodeFrame(f: GooseFrame, key?: SecretBytes): Uint8Array {
   const length = 8 + f.pdu.length;
   const reserved1 = key ? TRAILER_LENGTH : 0;
-  const headerForCrc = concat([uint(ETHERTYPE_GOOSE, 2), uint(f.appId, 2), uint(length, 2), uint(reserved1, 2)]);
+  const headerForCrc = joinBytes([uint(ETHERTYPE_GOOSE, 2), uint(f.appId, 2), uint(length, 2), uint(reserved1, 2)]);
   const reserved2 = key ? crc16Modbus(headerForCrc) : 0;
-  const body = concat([headerForCrc.subarray(2), uint(reserved2, 2), f.pdu]);
-  const tag = f.tci === null ? new Uint8Array(0) : concat([uint(ETHERTYPE_VLAN, 2), uint(f.tci, 2)]);
+  const body = joinBytes([headerForCrc.subarray(2), uint(reserved2, 2), f.pdu]);
+  const tag = f.tci === null ? new Uint8Array(0) : joinBytes([uint(ETHERTYPE_VLAN, 2), uint(f.tci, 2)]);
   const parts = [mac(f.destination, "destination"), mac(f.source, "source"), tag, uint(ETHERTYPE_GOOSE, 2), body];
-  if (key) parts.push(TRAILER_HEAD, hmacOf(key, concat([uint(ETHERTYPE_GOOSE, 2), body])));
-  const out = concat(parts);
+  if (key) parts.push(TRAILER_HEAD, hmacOf(key, joinBytes([uint(ETHERTYPE_GOOSE, 2), body])));
+  const out = joinBytes(parts);
   if (out.length >= MIN_FRAME) return out;
   const padded = new Uint8Array(MIN_FRAME);
   padded.set(out);
@@ -83,7 +84,7 @@ export function decodeFrame(bytes: Uint8Array): DecodedFrame | string {
   if (length < 8) return `GOOSE length ${length} is shorter than its own header`;
   const end = start + length;
   if (end > bytes.length) return `GOOSE length ${length} runs past the frame (${bytes.length - start} bytes)`;
-  const authenticated = concat([uint(ETHERTYPE_GOOSE, 2), bytes.subarray(start, end)]);
+  const authenticated = joinBytes([uint(ETHERTYPE_GOOSE, 2), bytes.subarray(start, end)]);
   const crcOk = crc16Modbus(authenticated.subarray(0, 8)) === reserved2;
   const signed = (reserved1 & 0xff) >= 32 && crcOk;
   let hmac: Uint8Array | null = null;

@@ -1,7 +1,8 @@
 // The GOOSE PDU as the Huawei PSU and the EVerest library write it (spec §6.3): the usual IEC 61850
 // field order, but allData entries are u16 (tag 0x86, 2 bytes) and float32 (tag 0x87, 4 bytes,
 // no exponent-width byte), and the strings carry a trailing NUL.
-import { concat, readTlvs, readUint, tlv, uint } from "./ber.ts";
+import { readTlvs, readUint, tlv, uint } from "./ber.ts";
+import { joinBytes } from "../../../lib/bytes.ts";
 
 export type GooseValue = { type: "u16"; value: number } | { type: "f32"; value: number };
 
@@ -59,10 +60,10 @@ function entry(v: GooseValue): Uint8Array {
 
 export function encodeGoosePdu(p: GoosePdu, enc: PduEncoding = { talBytes: 4 }): Uint8Array {
   const t = p.timestamp;
-  const time = concat([uint(t.seconds, 4), uint(t.fraction, 3), uint(t.quality, 1)]);
+  const time = joinBytes([uint(t.seconds, 4), uint(t.fraction, 3), uint(t.quality, 1)]);
   return tlv(
     0x61,
-    concat([
+    joinBytes([
       tlv(0x80, text(p.gocbRef)),
       tlv(0x81, uint(p.timeAllowedToLive, enc.talBytes)),
       tlv(0x82, text(p.datSet)),
@@ -74,7 +75,7 @@ export function encodeGoosePdu(p: GoosePdu, enc: PduEncoding = { talBytes: 4 }):
       tlv(0x88, uint(p.confRev, 4)),
       tlv(0x89, uint(p.ndsCom ? 1 : 0, 1)),
       tlv(0x8a, uint(p.entries.length, 4)),
-      tlv(0xab, concat(p.entries.map(entry))),
+      tlv(0xab, joinBytes(p.entries.map(entry))),
     ]),
   );
 }

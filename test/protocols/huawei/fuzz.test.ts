@@ -5,19 +5,11 @@ import { decodePdu } from "../../../protocols/huawei/pdu.ts";
 import { RegisterStore } from "../../../protocols/huawei/registers.ts";
 import { mutate, prng, randomBytes } from "../../support/prng.ts";
 import { hex, M, toHex, U } from "./vectors.ts";
+import { joinBytes } from "../../../lib/bytes.ts";
 
 const FROM_PSU = Object.values(M).map((v) => hex(v.request));
 const FROM_DISPENSER = [...Object.values(M).map((v) => hex(v.response)), ...Object.values(U).map(hex)];
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** Random input: pure noise, noise behind a plausible MBAP header, or mutated valid traffic. */
 function input(rand: () => number, pool: Uint8Array[]): Uint8Array {
@@ -33,7 +25,7 @@ function input(rand: () => number, pool: Uint8Array[]): Uint8Array {
   const parts: Uint8Array[] = [];
   const n = 1 + ((rand() * 8) | 0);
   for (let i = 0; i < n; i++) parts.push(pool[(rand() * pool.length) | 0] ?? new Uint8Array(0));
-  const joined = concat(parts);
+  const joined = joinBytes(parts);
   return rand() < 0.8 ? mutate(rand, joined) : joined;
 }
 

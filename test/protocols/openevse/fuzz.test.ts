@@ -6,6 +6,7 @@ import { decode, RapiDecoder, type FrameOrBad } from "../../../protocols/openevs
 import { latin1Bytes } from "../../../protocols/openevse/frame.ts";
 import { mutate, prng, randomBytes } from "../../support/prng.ts";
 import { COMMANDS, NOTIFICATIONS, REPLIES } from "./vectors.ts";
+import { joinBytes } from "../../../lib/bytes.ts";
 
 const VALID = [...Object.values(REPLIES), ...Object.values(NOTIFICATIONS), ...COMMANDS.map((c) => c[1])];
 const MAX_LINE = 64;
@@ -44,15 +45,6 @@ function noise(rand: () => number): Uint8Array {
   return b;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 test("5000 random, mutated and truncated streams: no throw, bounded memory, ordered offsets", () => {
   const rand = prng(0x0e5e);
@@ -69,7 +61,7 @@ test("5000 random, mutated and truncated streams: no throw, bounded memory, orde
       else if (r < 0.8) parts.push(frame.subarray(0, (rand() * frame.length) | 0));
       else parts.push(frame);
     }
-    const input = concat(parts);
+    const input = joinBytes(parts);
     const { items, maxBuffered } = feed(rand, input);
     expect(maxBuffered).toBeLessThanOrEqual(BOUND);
     let last = -1;
@@ -102,7 +94,7 @@ test("every valid frame survives any noise placed between frames, in any chunkin
       parts.push(latin1Bytes(`${f}\r`));
     }
     parts.push(noise(rand));
-    const { items } = feed(rand, concat(parts));
+    const { items } = feed(rand, joinBytes(parts));
     const recovered = items.flatMap((i) => (i.kind === "bad" ? [] : [i.frame.text]));
     // Noise can itself form a valid-looking frame (a random `$OK…` with a matching checksum is
     // astronomically unlikely but legal), so the real frames must appear in order as a subsequence.
@@ -117,7 +109,7 @@ test("chunking never changes the result", () => {
   for (let iter = 0; iter < 500; iter++) {
     const parts: Uint8Array[] = [];
     for (let k = 0; k < 5; k++) parts.push(noise(rand), latin1Bytes(`${pick(rand, VALID)}\r`));
-    const input = concat(parts);
+    const input = joinBytes(parts);
     expect(feed(rand, input, 1 + ((rand() * 10) | 0)).items).toEqual(decode(input, { maxLine: MAX_LINE }));
   }
 });
