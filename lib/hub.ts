@@ -76,7 +76,9 @@ export class Hub implements ChargerRegistry {
 
   constructor(private mqtt: MqttLink, private settings: HubSettings, private log: Logger) {
     this.out = mqtt.sink().getWriter();
-    const sink = new WritableStream<HubEvent>({ write: (ev) => this.emit(ev) }, { highWaterMark: 256 });
+    // Events from every charger wait here for MQTT: enough to ride out a slow moment of the broker,
+    // few enough that a queue under load does not turn into latency (see EVENTS_AHEAD in OCPP).
+    const sink = new WritableStream<HubEvent>({ write: (ev) => this.emit(ev) }, { highWaterMark: 64 });
     this.events = sink.getWriter();
   }
 
