@@ -4,42 +4,16 @@
 // per connected charger the pipeline had six of those. Here the readable side pulls from the
 // source's reader and the writable side writes into the destination's writer: one stream each,
 // the same back-pressure (nothing is read until the consumer wants more) and the same ordering.
+// Each side is one object (the stream's underlying source or sink and the transformer's
+// controller at once) rather than a handful of closures: a bridge holds two per charger.
 import { errorMessage } from "./errors.ts";
-
-/** What a transformer sees as its controller; `produced` counts enqueued chunks. */
-class Outlet<O> implements TransformStreamDefaultController<O> {
-  produced = 0;
-  terminated = false;
-  failure: unknown = undefined;
-  failed = false;
-
-  constructor(private readonly out: (chunk: O) => void, private readonly size: () => number | null) {}
-
-  get desiredSize(): number | null {
-    return this.size();
-  }
-
-  enqueue(chunk: O): void {
-    if (this.terminated || this.failed) throw new TypeError("enqueue after the stream ended");
-    this.produced++;
-    this.out(chunk);
-  }
-
-  error(reason?: unknown): void {
-    if (this.failed) return;
-    this.failed = true;
-    this.failure = reason;
-  }
-
-  terminate(): void {
-    this.terminated = true;
-  }
-}
-
-const isPromise = (x: unknown): x is PromiseLike<unknown> => typeof x === "object" && x !== null && "then" in x;
 
 /** A Transformer that has a `transform` (an identity step has no place in a codec or a session). */
 export type Step<I, O> = Transformer<I, O> & Pick<Required<Transformer<I, O>>, "transform">;
+
+const isPromise = (x: unknown): x is PromiseLike<unknown> => typeof x === "object" && x !== null && "then" in x;
+const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(errorMessage(err)));
+const ignore = () => {};
 
 /**
  * `source` seen through `t`: each read of the result reads the source until `t` has produced at
@@ -47,56 +21,7 @@ export type Step<I, O> = Transformer<I, O> & Pick<Required<Transformer<I, O>>, "
  * source ends, and an error thrown by `t` errors the result and cancels the source.
  */
 export function transformReadable<I, O>(source: ReadableStream<I>, t: Step<I, O>, strategy?: QueuingStrategy<O>): ReadableStream<O> {
-  const reader = source.getReader();
-  let controller: ReadableStreamDefaultController<O> | undefined;
-  const outlet = new Outlet<O>(
-    (chunk) => controller?.enqueue(chunk),
-    () => controller?.desiredSize ?? null,
-  );
-  const fail = (err: unknown) => {
-    reader.cancel(err).catch(() => {});
-    throw err instanceof Error ? err : new Error(errorMessage(err));
-  };
-  // An error() or terminate() the transformer called ends the stream here, the way a TransformStream would.
-  const settle = (c: ReadableStreamDefaultController<O>): boolean => {
-    if (outlet.failed) fail(outlet.failure);
-    if (!outlet.terminated) return false;
-    reader.cancel().catch(() => {});
-    c.close();
-    return true;
-  };
-  return new ReadableStream<O>({
-    start: async (c) => {
-      controller = c;
-      const r = t.start?.(outlet);
-      if (isPromise(r)) await r;
-      settle(c);
-    },
-    pull: async (c) => {
-      const before = outlet.produced;
-      while (outlet.produced === before) {
-        const next = await reader.read();
-        if (next.done) {
-          try {
-            const r = t.flush?.(outlet);
-            if (isPromise(r)) await r;
-          } catch (err) {
-            fail(err);
-          }
-          if (!settle(c)) c.close();
-          return;
-        }
-        try {
-          const r = t.transform(next.value, outlet);
-          if (isPromise(r)) await r;
-        } catch (err) {
-          fail(err);
-        }
-        if (settle(c)) return;
-      }
-    },
-    cancel: (reason) => reader.cancel(reason),
-  }, strategy);
+  return new ReadableStream<O>(new ReadSide(source.getReader(), t), strategy);
 }
 
 /**
@@ -105,41 +30,134 @@ export function transformReadable<I, O>(source: ReadableStream<I>, t: Step<I, O>
  * reported to `onFailure` once (a link closes itself there rather than staying half open).
  */
 export function transformWritable<I, O>(target: WritableStream<O>, t: Step<I, O>, onFailure?: (err: unknown) => void): WritableStream<I> {
-  const writer = target.getWriter();
-  let failure: { err: unknown } | undefined;
-  const failed = (err: unknown) => {
-    if (failure) return;
-    failure = { err };
-    onFailure?.(err);
-  };
-  const outlet = new Outlet<O>(
-    (chunk) => void writer.write(chunk).catch(failed),
-    () => writer.desiredSize,
-  );
-  const check = () => {
-    if (outlet.failed) failed(outlet.failure);
-    if (failure) throw failure.err instanceof Error ? failure.err : new Error(errorMessage(failure.err));
-  };
-  return new WritableStream<I>({
-    start: async () => {
-      const r = t.start?.(outlet);
-      if (isPromise(r)) await r;
-    },
-    write: async (chunk) => {
-      check();
-      const r = t.transform(chunk, outlet);
-      if (isPromise(r)) await r;
-      check();
-      // ready rejects when the target fails; the failure is reported through `failed` as well.
-      await writer.ready.catch((err: unknown) => failed(err));
-      check();
-    },
-    close: async () => {
-      const r = t.flush?.(outlet);
-      if (isPromise(r)) await r;
-      check();
-      await writer.close();
-    },
-    abort: (reason) => writer.abort(reason),
-  });
+  return new WritableStream<I>(new WriteSide(target.getWriter(), t, onFailure));
+}
+
+class ReadSide<I, O> implements UnderlyingDefaultSource<O>, TransformStreamDefaultController<O> {
+  private controller: ReadableStreamDefaultController<O> | undefined;
+  private produced = 0;
+  private terminated = false;
+  private failure: { err: unknown } | undefined;
+
+  constructor(private readonly reader: ReadableStreamDefaultReader<I>, private readonly t: Step<I, O>) {}
+
+  // The transformer's controller.
+  get desiredSize(): number | null {
+    return this.controller?.desiredSize ?? null;
+  }
+
+  enqueue(chunk: O): void {
+    if (this.terminated || this.failure) throw new TypeError("enqueue after the stream ended");
+    this.produced++;
+    this.controller?.enqueue(chunk);
+  }
+
+  error(reason?: unknown): void {
+    this.failure ??= { err: reason };
+  }
+
+  terminate(): void {
+    this.terminated = true;
+  }
+
+  // The stream's underlying source.
+  async start(c: ReadableStreamDefaultController<O>): Promise<void> {
+    this.controller = c;
+    const r = this.t.start?.(this);
+    if (isPromise(r)) await r;
+    this.settle(c);
+  }
+
+  async pull(c: ReadableStreamDefaultController<O>): Promise<void> {
+    const before = this.produced;
+    while (this.produced === before) {
+      const next = await this.reader.read();
+      try {
+        const r = next.done ? this.t.flush?.(this) : this.t.transform(next.value, this);
+        if (isPromise(r)) await r;
+      } catch (err) {
+        this.fail(err);
+      }
+      if (this.settle(c)) return;
+      if (next.done) return c.close();
+    }
+  }
+
+  cancel(reason?: unknown): Promise<void> {
+    return this.reader.cancel(reason);
+  }
+
+  private fail(err: unknown): never {
+    this.reader.cancel(err).catch(ignore);
+    throw asError(err);
+  }
+
+  /** An error() or terminate() the transformer called ends the stream here, as a TransformStream would. */
+  private settle(c: ReadableStreamDefaultController<O>): boolean {
+    if (this.failure) this.fail(this.failure.err);
+    if (!this.terminated) return false;
+    this.reader.cancel().catch(ignore);
+    c.close();
+    return true;
+  }
+}
+
+class WriteSide<I, O> implements UnderlyingSink<I>, TransformStreamDefaultController<O> {
+  private failure: { err: unknown } | undefined;
+
+  constructor(private readonly writer: WritableStreamDefaultWriter<O>, private readonly t: Step<I, O>, private readonly onFailure?: (err: unknown) => void) {}
+
+  // The transformer's controller.
+  get desiredSize(): number | null {
+    return this.writer.desiredSize;
+  }
+
+  enqueue(chunk: O): void {
+    this.writer.write(chunk).catch((err: unknown) => this.failed(err));
+  }
+
+  error(reason?: unknown): void {
+    this.failed(reason);
+  }
+
+  terminate(): void {
+    this.failed(new TypeError("the encoder terminated"));
+  }
+
+  // The stream's underlying sink.
+  async start(): Promise<void> {
+    const r = this.t.start?.(this);
+    if (isPromise(r)) await r;
+  }
+
+  async write(chunk: I): Promise<void> {
+    this.check();
+    const r = this.t.transform(chunk, this);
+    if (isPromise(r)) await r;
+    this.check();
+    // ready rejects when the target fails; that failure is reported through `failed` as well.
+    await this.writer.ready.catch((err: unknown) => this.failed(err));
+    this.check();
+  }
+
+  async close(): Promise<void> {
+    const r = this.t.flush?.(this);
+    if (isPromise(r)) await r;
+    this.check();
+    await this.writer.close();
+  }
+
+  abort(reason?: unknown): Promise<void> {
+    return this.writer.abort(reason);
+  }
+
+  private failed(err: unknown): void {
+    if (this.failure) return;
+    this.failure = { err };
+    this.onFailure?.(err);
+  }
+
+  private check(): void {
+    if (this.failure) throw asError(this.failure.err);
+  }
 }
