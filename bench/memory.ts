@@ -29,13 +29,22 @@ export interface FleetLabels {
 }
 
 /**
- * RSS with no charger, then after `grow(n)` has brought the fleet up to each size in turn: each
- * row is ΔRSS from no charger / n. `grow` connects the missing ones and waits until the bridge
- * reports them in; `settle` lets their first exchanges pass before the reading.
+ * RSS with no charger, with one, then after `grow(n)` has brought the fleet up to each size in
+ * turn. The first charger pays for what is made once (code compiled for its paths, buffers and
+ * pools that then exist): its row shows that. The per-charger rows are what each further one adds,
+ * ΔRSS from one charger / (n − 1), so they do not depend on how many share the one-time cost.
+ * `grow` connects the missing ones and waits until the bridge reports them in; `settle` lets
+ * their first exchanges pass before the reading.
  */
 export async function fleetMemory(h: Harness, bridge: RunningBridge, l: FleetLabels, sizes: readonly number[], grow: (total: number) => Promise<FleetGrowth>, settle: () => Promise<void>): Promise<Metric[]> {
-  const base = await h.settledRss(bridge, 3, 500);
-  const out: Metric[] = [{ key: `${l.key}_rss_0_mib`, label: `${l.name} bridge RSS, no ${l.unit}s`, value: round(base), unit: "MiB" }];
+  const none = await h.settledRss(bridge, 3, 500);
+  const first = await grow(1);
+  await settle();
+  const one = first.online === 1 ? await h.settledRss(bridge, 3, 500) : undefined;
+  const out: Metric[] = [
+    { key: `${l.key}_rss_0_mib`, label: `${l.name} bridge RSS, no ${l.unit}s`, value: round(none), unit: "MiB" },
+    { key: `${l.key}_first_kib`, label: `${l.name} RSS the first ${l.unit} adds (one-time costs included)`, value: round(one !== undefined && none !== undefined ? (one - none) * 1024 : undefined), unit: "KiB", ...(one === undefined ? { note: first.note ?? "the first did not get in" } : {}) },
+  ];
   for (const n of sizes) {
     const t0 = now();
     const g = await grow(n);
@@ -43,13 +52,13 @@ export async function fleetMemory(h: Harness, bridge: RunningBridge, l: FleetLab
     await settle();
     const rss = await h.settledRss(bridge, 5, 600);
     // Below a tenth of the fleet in, ΔRSS / n says nothing.
-    const enough = g.online >= n / 10;
-    const per = enough && rss !== undefined && base !== undefined ? ((rss - base) * 1024) / g.online : undefined;
+    const enough = g.online >= n / 10 && one !== undefined;
+    const per = enough && rss !== undefined && one !== undefined ? ((rss - one) * 1024) / (g.online - 1) : undefined;
     const short = g.all ? undefined : (g.note ?? `only ${g.online}/${n} in after ${round(connectS)} s`);
     out.push(
       { key: `${l.key}_online_${n}`, label: `${l.name} ${l.unit}s in (of ${n})`, value: g.online, unit: "", ...(short ? { note: short } : {}) },
       { key: `${l.key}_rss_${n}_mib`, label: `${l.name} bridge RSS, ${n} idle ${l.unit}s`, value: round(rss), unit: "MiB" },
-      { key: `${l.key}_kib_per_charger_${n}`, label: `${l.name} memory per idle ${l.unit}, ${n} connected (ΔRSS / n)`, value: round(per), unit: "KiB", ...(enough ? {} : { note: "not measured: too few got in" }) },
+      { key: `${l.key}_kib_per_charger_${n}`, label: `${l.name} memory per further idle ${l.unit}, ${n} connected (ΔRSS from 1 / (n − 1))`, value: round(per), unit: "KiB", ...(enough ? {} : { note: "not measured: too few got in" }) },
     );
   }
   return out;
