@@ -33,6 +33,14 @@ function u16(n: number, what: string): number {
   return n;
 }
 
+/** A PDU of two 16-bit fields after the function code (read request, write single, write reply). */
+function twoWords(fc: number, a: number, aName: string, b: number, bName: string): Uint8Array {
+  return build(fc, 4, (v) => {
+    v.setUint16(0, u16(a, aName));
+    v.setUint16(2, u16(b, bName));
+  });
+}
+
 function build(fc: number, length: number, fill: (v: DataView) => void): Uint8Array {
   const out = new Uint8Array(1 + length);
   const v = new DataView(out.buffer);
@@ -51,10 +59,7 @@ export function encodePdu(p: Pdu): Uint8Array {
 function encodeUnchecked(p: Pdu): Uint8Array {
   switch (p.kind) {
     case "readRequest":
-      return build(FC.readHolding, 4, (v) => {
-        v.setUint16(0, u16(p.address, "address"));
-        v.setUint16(2, u16(p.count, "count"));
-      });
+      return twoWords(FC.readHolding, p.address, "address", p.count, "count");
     case "readResponse":
       if (p.values.length > MAX_READ_COUNT) throw new RangeError(`read response of ${p.values.length} registers exceeds ${MAX_READ_COUNT}`);
       return build(FC.readHolding, 1 + 2 * p.values.length, (v) => {
@@ -62,10 +67,7 @@ function encodeUnchecked(p: Pdu): Uint8Array {
         p.values.forEach((w, i) => v.setUint16(1 + 2 * i, w));
       });
     case "writeSingle":
-      return build(FC.writeSingle, 4, (v) => {
-        v.setUint16(0, u16(p.address, "address"));
-        v.setUint16(2, u16(p.value, "value"));
-      });
+      return twoWords(FC.writeSingle, p.address, "address", p.value, "value");
     case "writeMultiple":
       if (p.values.length < 1 || p.values.length > MAX_WRITE_COUNT) throw new RangeError(`write of ${p.values.length} registers, expected 1..${MAX_WRITE_COUNT}`);
       return build(FC.writeMultiple, 5 + 2 * p.values.length, (v) => {
@@ -75,10 +77,7 @@ function encodeUnchecked(p: Pdu): Uint8Array {
         p.values.forEach((w, i) => v.setUint16(5 + 2 * i, w));
       });
     case "writeMultipleResponse":
-      return build(FC.writeMultiple, 4, (v) => {
-        v.setUint16(0, u16(p.address, "address"));
-        v.setUint16(2, u16(p.count, "count"));
-      });
+      return twoWords(FC.writeMultiple, p.address, "address", p.count, "count");
     case "exception":
       return Uint8Array.of((p.functionCode | 0x80) & 0xff, p.code & 0xff);
     case "report":
