@@ -1,15 +1,9 @@
 // The [web] listener: the status page app served by the runtime's own HTTP server (Bun.serve,
 // Deno.serve or node:http, through the runtime seam), with TLS when tls_cert/tls_key are set.
-import type { Hub } from "../hub.ts";
 import { serveHttp } from "../http.ts";
 import { formatHostPort, parseHostPort } from "../link.ts";
-import type { Logger } from "../log.ts";
-import type { MqttLink } from "../mqtt.ts";
 import { readPem } from "../pem.ts";
-import { createWebApp, type WebApp } from "./app.ts";
-import type { WebSettings } from "./config.ts";
-import type { FeedOptions } from "./feed.ts";
-import type { BridgeFacts } from "./view.ts";
+import { createWebApp, type WebApp, type WebAppOptions } from "./app.ts";
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
@@ -23,15 +17,8 @@ export interface WebServer {
   close(): Promise<void>;
 }
 
-export interface WebServerOptions {
-  hub: Hub;
-  mqtt: MqttLink;
-  settings: WebSettings;
-  queueLimit: number;
-  facts: Omit<BridgeFacts, "control">;
-  log: Logger;
-  feed?: Partial<FeedOptions>;
-}
+/** What the page serves from, as the app takes it (the server's clock is the real one). */
+export type WebServerOptions = Omit<WebAppOptions, "now">;
 
 export async function startWeb(o: WebServerOptions): Promise<WebServer> {
   const s = o.settings;
