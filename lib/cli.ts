@@ -4,7 +4,7 @@ import { loadConfig, maskSecrets, type Config } from "./config.ts";
 import { ConfigError, errorMessage } from "./errors.ts";
 import { createLogger, LOG_LEVELS, type LogLevel } from "./log.ts";
 import type { ProtocolPlugin } from "./protocol.ts";
-import { onShutdownSignal } from "./runtime.ts";
+import { onShutdownSignal, setJitPolicy } from "./runtime.ts";
 import { VERSION } from "./version.ts";
 
 /** The longest a shutdown may take (systemd's TimeoutStopSec in contrib/ is above it). */
@@ -120,6 +120,8 @@ export async function main(argv: string[], plugins: ProtocolPlugin[], env: Recor
     log.error("cannot start", { error: errorMessage(err) });
     return 1;
   }
+  // Start-up ran with a reluctant JIT (main.ts, the binary's build flags); running wants the normal one.
+  setJitPolicy(1);
   if (values.demo) {
     const page = bridge.web ? `; status page on ${bridge.web.url}` : "";
     log.info(`demo: watch with  mosquitto_sub -h 127.0.0.1 -p ${config.mqtt.embedded_port} -t '#' -v${page}`);
@@ -196,6 +198,7 @@ async function simulate(args: string[], plugins: ProtocolPlugin[]): Promise<numb
     process.stderr.write(`simulate ${name}: ${errorMessage(err)}\n`);
     return 2;
   }
+  setJitPolicy(1);
   const running = sim;
   await new Promise<void>((resolve) => onShutdownSignal(() => void running.stop().then(resolve, resolve)));
   return 0;
