@@ -1,3 +1,5 @@
+import { writeSync } from "node:fs";
+
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -25,9 +27,33 @@ function plain(v: unknown): string {
   return JSON.stringify(v) ?? String(v);
 }
 
+const utf8 = new TextEncoder();
+let stderrStream = false;
+
+/**
+ * One line to stderr. Written straight to the descriptor: process.stderr is a Node stream whose
+ * creation costs the start-up ~3 ms and ~2 MiB (node:stream). A descriptor that would block (a full
+ * non-blocking pipe) or fails hands that line's rest and every later line to process.stderr, so
+ * nothing is lost and the order holds.
+ */
+function writeStderr(line: string): void {
+  const bytes = utf8.encode(line + "\n");
+  let written = 0;
+  if (!stderrStream) {
+    try {
+      written = writeSync(2, bytes);
+    } catch {
+      written = 0;
+    }
+    if (written >= bytes.length) return;
+    stderrStream = true;
+  }
+  process.stderr.write(bytes.subarray(written));
+}
+
 export function createLogger(opts: LogOptions, bound: Fields = {}): Logger {
   // stderr keeps stdout free for command output such as check-config.
-  const write = opts.write ?? ((line: string) => process.stderr.write(line + "\n"));
+  const write = opts.write ?? writeStderr;
   const emit = (level: LogLevel, msg: string, fields?: Fields) => {
     if (rank[level] < rank[opts.level]) return;
     const all = { ...bound, ...fields };
