@@ -28,28 +28,32 @@ function plain(v: unknown): string {
 }
 
 const utf8 = new TextEncoder();
-let stderrStream = false;
 
 /**
- * One line to stderr. Written straight to the descriptor: process.stderr is a Node stream whose
- * creation costs the start-up ~3 ms and ~2 MiB (node:stream). A descriptor that would block (a full
- * non-blocking pipe) or fails hands that line's rest and every later line to process.stderr, so
- * nothing is lost and the order holds.
+ * Lines to descriptor `fd`, written straight to it: process.stderr is a Node stream whose creation
+ * costs the start-up ~3 ms and ~2 MiB (node:stream). A descriptor that would block (a full
+ * non-blocking pipe) or fails hands that line's rest and every later line to `stream()`, so nothing
+ * is lost and the order holds.
  */
-function writeStderr(line: string): void {
-  const bytes = utf8.encode(line + "\n");
-  let written = 0;
-  if (!stderrStream) {
-    try {
-      written = writeSync(2, bytes);
-    } catch {
-      written = 0;
+export function lineWriter(fd: number, stream: () => { write(bytes: Uint8Array): unknown }): (line: string) => void {
+  let viaStream = false;
+  return (line) => {
+    const bytes = utf8.encode(line + "\n");
+    let written = 0;
+    if (!viaStream) {
+      try {
+        written = writeSync(fd, bytes);
+      } catch {
+        written = 0;
+      }
+      if (written >= bytes.length) return;
+      viaStream = true;
     }
-    if (written >= bytes.length) return;
-    stderrStream = true;
-  }
-  process.stderr.write(bytes.subarray(written));
+    stream().write(bytes.subarray(written));
+  };
 }
+
+const writeStderr = lineWriter(2, () => process.stderr);
 
 export function createLogger(opts: LogOptions, bound: Fields = {}): Logger {
   // stderr keeps stdout free for command output such as check-config.
