@@ -55,7 +55,9 @@ typecheck: deps
 
 # Bytecode (ESM, so main.ts may keep its top-level await) saves parsing at every start; split
 # chunks keep what only some configurations need (embedded broker, simulators) out of the start.
-COMPILE := $(BUN) build --compile --minify --bytecode --format=esm --splitting
+# The JIT policy makes the JIT 64× more reluctant until the CLI has started (lib/runtime.ts sets the
+# same from main.ts and resets it to 1): start-up code runs once and compiling it cost more CPU than it saved.
+COMPILE := $(BUN) build --compile --minify --bytecode --format=esm --splitting --compile-jit-policy=64
 
 ## host binary
 build: deps

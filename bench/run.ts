@@ -4,7 +4,8 @@
 //   BENCH_RUNTIMES=bun,deno,binary   which launchers to bench (default bun,deno); the compiled binary
 //                                    gets a start-up and idle column in any case when dist/evse2mqtt exists
 //   BENCH_SECTIONS=dehne,…            which protocol sections to run (default: all in bench/sections.ts)
-//   BENCH_PARTS=dehne_burst,…         only these parts of the sections (keys as in h.part(); default all)
+//   BENCH_PARTS=dehne_burst,…         only these parts of the sections (keys as in h.part(); default all;
+//                                    `startup` = start-up and idle rows, with the binary's floor row)
 //   BENCH_BINARY=path                 the compiled binary to bench (default dist/evse2mqtt), e.g. to compare builds
 //   BENCH_BUDGET_S=1200               no measurement starts after this many seconds (default 1200)
 import { execFileSync } from "node:child_process";
@@ -13,6 +14,7 @@ import { cpus, release } from "node:os";
 import { resolve } from "node:path";
 import { LAUNCHERS, type Launcher } from "../test/support/bridge-process.ts";
 import { chooseBroker, startBroker, type TestBroker } from "../test/support/broker.ts";
+import { floor } from "./floor.ts";
 import { Harness, notMeasured, type Metric } from "./harness.ts";
 import { SECTIONS } from "./sections.ts";
 import { round } from "./stats.ts";
@@ -75,6 +77,9 @@ async function benchRuntime(name: string, launcher: Launcher, startupOnly = fals
     if (launcher === binaryLauncher) {
       const v = await exitTime([BINARY, "--version"], STARTUP_RUNS);
       out.push({ key: "version_ms", label: `spawn → exit of \`evse2mqtt --version\` (median of ${STARTUP_RUNS})`, value: round(v, 0), unit: "ms" });
+      // Part of "startup": the floor is what the binary's idle RSS is read against.
+      progress(`${name}: floor (a compiled Bun program with the same sockets)`);
+      out.push(...(await h.part("startup", "floor: idle RSS of a compiled Bun program with the same sockets", 90_000, () => floor(h, 3))));
     }
     for (const s of startupOnly ? [] : sections) {
       progress(`${name}: ${s.protocol}`);

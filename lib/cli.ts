@@ -1,10 +1,10 @@
-import { parseArgs } from "node:util";
 import { startBridge } from "./bridge.ts";
+import { quickParse } from "./cli-args.ts";
 import { loadConfig, maskSecrets, type Config } from "./config.ts";
 import { ConfigError, errorMessage } from "./errors.ts";
 import { createLogger, LOG_LEVELS, type LogLevel } from "./log.ts";
 import type { ProtocolPlugin } from "./protocol.ts";
-import { onShutdownSignal } from "./runtime.ts";
+import { onShutdownSignal, setJitPolicy } from "./runtime.ts";
 import { VERSION } from "./version.ts";
 
 /** The longest a shutdown may take (systemd's TimeoutStopSec in contrib/ is above it). */
@@ -77,7 +77,9 @@ export async function main(argv: string[], plugins: ProtocolPlugin[], env: Recor
   if (command === "simulate") return simulate(rest, plugins);
   let values: Values;
   try {
-    values = parseArgs({ args: rest, options: OPTIONS, allowPositionals: false, strict: true }).values as Values;
+    // node:util only for what quickParse leaves to it (see lib/cli-args.ts).
+    const parsed = quickParse(rest, OPTIONS) ?? process.getBuiltinModule("node:util").parseArgs({ args: rest, options: OPTIONS, allowPositionals: false, strict: true }).values;
+    values = parsed as Values;
   } catch (err) {
     process.stderr.write(`${errorMessage(err)}\n\n${usage(plugins)}`);
     return 2;
@@ -120,6 +122,8 @@ export async function main(argv: string[], plugins: ProtocolPlugin[], env: Recor
     log.error("cannot start", { error: errorMessage(err) });
     return 1;
   }
+  // Start-up ran with a reluctant JIT (main.ts, the binary's build flags); running wants the normal one.
+  setJitPolicy(1);
   if (values.demo) {
     const page = bridge.web ? `; status page on ${bridge.web.url}` : "";
     log.info(`demo: watch with  mosquitto_sub -h 127.0.0.1 -p ${config.mqtt.embedded_port} -t '#' -v${page}`);
@@ -196,6 +200,7 @@ async function simulate(args: string[], plugins: ProtocolPlugin[]): Promise<numb
     process.stderr.write(`simulate ${name}: ${errorMessage(err)}\n`);
     return 2;
   }
+  setJitPolicy(1);
   const running = sim;
   await new Promise<void>((resolve) => onShutdownSignal(() => void running.stop().then(resolve, resolve)));
   return 0;

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
 import { ConfigError, type ConfigIssue, errorMessage } from "./errors.ts";
-import { host } from "./config-fields.ts";
+import { host, PARSE_ONCE } from "./config-fields.ts";
 import { LOG_LEVELS } from "./log.ts";
 import { redactUrl } from "./redact.ts";
 import type { ProtocolPlugin } from "./protocol.ts";
@@ -100,7 +100,7 @@ function sectionShapes(plugins: ProtocolPlugin[]): Map<string, z.ZodObject<z.Zod
 
 /** An env var or flag is text; take it as text where the key accepts text, else as JSON (numbers, booleans, arrays). */
 function coerce(field: z.core.$ZodType, text: string): unknown {
-  if (z.safeParse(field, text).success) return text;
+  if (z.safeParse(field, text, PARSE_ONCE).success) return text;
   try {
     return JSON.parse(text);
   } catch {
@@ -206,7 +206,7 @@ export function loadConfig(plugins: ProtocolPlugin[], src: ConfigSources): Confi
   applyEnv(raw, shapes, src.env);
   applyFlags(raw, shapes, src.flags, issues);
 
-  const core = coreSchema.safeParse(Object.fromEntries(Object.keys(coreSchema.shape).map((k) => [k, raw[k]])));
+  const core = coreSchema.safeParse(Object.fromEntries(Object.keys(coreSchema.shape).map((k) => [k, raw[k]])), PARSE_ONCE);
   if (!core.success) issues.push(...zodIssues(core.error, "", raw));
   const protocols: Config["protocols"] = {};
   for (const p of plugins) {
@@ -216,7 +216,7 @@ export function loadConfig(plugins: ProtocolPlugin[], src: ConfigSources): Confi
       issues.push({ path: p.name, value: maskSecrets(given, p.name), expected: p.arraySection ? `one or more [[${p.name}]] tables` : "a table" });
       continue;
     }
-    const parsed = p.configSchema.safeParse(section);
+    const parsed = p.configSchema.safeParse(section, PARSE_ONCE);
     if (!parsed.success) {
       issues.push(...zodIssues(parsed.error, p.name, section, p.arraySection));
       continue;

@@ -1,3 +1,5 @@
+import { writeSync } from "node:fs";
+
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -25,9 +27,37 @@ function plain(v: unknown): string {
   return JSON.stringify(v) ?? String(v);
 }
 
+const utf8 = new TextEncoder();
+
+/**
+ * Lines to descriptor `fd`, written straight to it: process.stderr is a Node stream whose creation
+ * costs the start-up ~3 ms and ~2 MiB (node:stream). A descriptor that would block (a full
+ * non-blocking pipe) or fails hands that line's rest and every later line to `stream()`, so nothing
+ * is lost and the order holds.
+ */
+export function lineWriter(fd: number, stream: () => { write(bytes: Uint8Array): unknown }): (line: string) => void {
+  let viaStream = false;
+  return (line) => {
+    const bytes = utf8.encode(line + "\n");
+    let written = 0;
+    if (!viaStream) {
+      try {
+        written = writeSync(fd, bytes);
+      } catch {
+        written = 0;
+      }
+      if (written >= bytes.length) return;
+      viaStream = true;
+    }
+    stream().write(bytes.subarray(written));
+  };
+}
+
+const writeStderr = lineWriter(2, () => process.stderr);
+
 export function createLogger(opts: LogOptions, bound: Fields = {}): Logger {
   // stderr keeps stdout free for command output such as check-config.
-  const write = opts.write ?? ((line: string) => process.stderr.write(line + "\n"));
+  const write = opts.write ?? writeStderr;
   const emit = (level: LogLevel, msg: string, fields?: Fields) => {
     if (rank[level] < rank[opts.level]) return;
     const all = { ...bound, ...fields };

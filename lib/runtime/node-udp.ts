@@ -3,6 +3,9 @@ import dgram from "node:dgram";
 import { formatHostPort, LinkError } from "../link.ts";
 import type { Datagram, UdpSocket, UdpSocketOptions } from "../sockets.ts";
 
+/** The kernel default (~200 KiB) overflows when hundreds of chargers push status at once. */
+export const NODE_UDP_RECV_BUFFER = 1 << 20;
+
 export function bindUdp(opts: UdpSocketOptions, onDatagram: (d: Datagram) => void, recvBufferBytes?: number): Promise<UdpSocket> {
   // No reuseAddr: a second bridge on the same port must fail loudly, not silently steal half the traffic.
   const sock = dgram.createSocket({ type: "udp4" });

@@ -1,7 +1,7 @@
 // Dehne-EVSE as the bridge sees it. Only the config schema is loaded up front; the listener and the
 // simulator are imported when they are started, so a bridge without Dehne never loads them.
-import { parseArgs } from "node:util";
 import { parseHostPort } from "../../lib/link.ts";
+import { PARSE_ONCE } from "../../lib/config-fields.ts";
 import type { ProtocolPlugin } from "../../lib/protocol.ts";
 import { dehneConfigSchema } from "./config.ts";
 
@@ -23,10 +23,11 @@ export const dehnePlugin: ProtocolPlugin = {
   },
   async start(ctx, section) {
     const { startDehne } = await import("./listener.ts");
-    return startDehne(ctx, dehneConfigSchema.parse(section));
+    return startDehne(ctx, dehneConfigSchema.parse(section, PARSE_ONCE));
   },
   async simulate(args, log) {
-    const { values } = parseArgs({
+    // Fetched, not imported: node:util would load with every bridge that merely has Dehne configured.
+    const { values } = process.getBuiltinModule("node:util").parseArgs({
       args,
       options: {
         connect: { type: "string", default: "127.0.0.1:9091" },
@@ -44,7 +45,7 @@ export const dehnePlugin: ProtocolPlugin = {
     return startFleet(values.connect, count, firmware, !values["no-car"], log);
   },
   async demo(section, log) {
-    const cfg = dehneConfigSchema.parse(section);
+    const cfg = dehneConfigSchema.parse(section, PARSE_ONCE);
     const { port } = parseHostPort(cfg.listen, 9091);
     const { startFleet } = await import("./sim/fleet.ts");
     return startFleet(`127.0.0.1:${port}`, 1, 4, true, log);

@@ -48,8 +48,11 @@ export const evsemasterSchema = z
     enabled: z.boolean().default(false),
     bind: host.default("0.0.0.0"),
     port: z.number().int().min(1).max(65535).default(28376),
-    /** Zone the chargers' clocks are set in (EM time, §2.6). */
-    time_zone: zone.default(systemTimeZone()),
+    /**
+     * Zone the chargers' clocks are set in (EM time, §2.6). The system's zone is looked up only when
+     * the key is absent: asking Intl for it loads ICU's time zone data (see emtime.ts).
+     */
+    time_zone: zone.default(() => systemTimeZone()),
     /** Publish chargers that are not configured (status NOT_LOGGED_IN unless default_password is set). */
     discover: z.boolean().default(true),
     /** At most this many unconfigured chargers are created (from beacons only); forged serials must not grow the hub forever. */

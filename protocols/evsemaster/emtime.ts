@@ -9,6 +9,12 @@ export function isNoTime(em: number): boolean {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
+/**
+ * Zones that are UTC by definition, answered without Intl: the first Intl date formatter loads
+ * ICU's time zone data, ~10 ms and ~5 MiB of RSS, which a bridge whose clock zone is UTC never needs.
+ */
+const UTC_ZONES = new Set(["UTC", "Etc/UTC"]);
+
 function formatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
   if (!f) {
@@ -29,7 +35,7 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 
 /** Throws RangeError for an unknown zone, so the config check can report it. */
 export function validateTimeZone(timeZone: string): void {
-  formatter(timeZone);
+  if (!UTC_ZONES.has(timeZone)) formatter(timeZone);
 }
 
 export function systemTimeZone(): string {
@@ -38,6 +44,7 @@ export function systemTimeZone(): string {
 
 /** Offset of `timeZone` from UTC at the instant `unixMs`, in seconds. */
 export function zoneOffsetS(timeZone: string, unixMs: number): number {
+  if (UTC_ZONES.has(timeZone)) return 0;
   const parts: Record<string, number> = {};
   for (const p of formatter(timeZone).formatToParts(new Date(unixMs))) {
     if (p.type !== "literal") parts[p.type] = Number(p.value);

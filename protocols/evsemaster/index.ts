@@ -3,6 +3,7 @@
 // a bridge without EVSEMaster never loads them.
 
 import type { Logger } from "../../lib/log.ts";
+import { PARSE_ONCE } from "../../lib/config-fields.ts";
 import type { BridgeContext, ProtocolPlugin, Running } from "../../lib/protocol.ts";
 import { evsemasterSchema } from "./config.ts";
 
@@ -37,7 +38,7 @@ export const evsemasterPlugin: ProtocolPlugin = {
   },
   async start(ctx: BridgeContext, section: unknown): Promise<Running> {
     const { startEvsemaster } = await import("./listener.ts");
-    return startEvsemaster(ctx, evsemasterSchema.parse(section));
+    return startEvsemaster(ctx, evsemasterSchema.parse(section, PARSE_ONCE));
   },
 
   async simulate(args: string[], log: Logger): Promise<Running> {
@@ -51,7 +52,7 @@ export const evsemasterPlugin: ProtocolPlugin = {
    * PIN: the first configured charger password, else default_password, else 123456.
    */
   async demo(section: unknown, log: Logger): Promise<Running> {
-    const cfg = evsemasterSchema.parse(section);
+    const cfg = evsemasterSchema.parse(section, PARSE_ONCE);
     const password = cfg.charger.find((c) => c.password)?.password ?? cfg.default_password ?? DEMO_PASSWORD;
     const first = cfg.charger[0]?.serial ?? DEMO_SERIAL;
     const { DEFAULT_FLEET, startFleet } = await import("./sim/fleet.ts");

@@ -1,5 +1,6 @@
 // Huawei FusionCharge DC power unit, dispenser side. Only the config schema is loaded up front; the
 // dialer, the GOOSE code and the simulator are imported when they are started.
+import { PARSE_ONCE } from "../../lib/config-fields.ts";
 import type { ProtocolPlugin } from "../../lib/protocol.ts";
 import { huaweiConfigSchema } from "./config.ts";
 
@@ -36,7 +37,7 @@ export const huaweiPlugin: ProtocolPlugin = {
   },
   async start(ctx, section) {
     const { startHuawei } = await import("./dialer.ts");
-    return startHuawei(ctx, huaweiConfigSchema.parse(section));
+    return startHuawei(ctx, huaweiConfigSchema.parse(section, PARSE_ONCE));
   },
   async simulate(args, log) {
     const { simulatePsu } = await import("./sim/run.ts");
@@ -44,7 +45,7 @@ export const huaweiPlugin: ProtocolPlugin = {
   },
   /** A simulated PSU where the demo unit (or the first unit on loopback) dials. */
   async demo(section, log) {
-    const cfg = huaweiConfigSchema.parse(section);
+    const cfg = huaweiConfigSchema.parse(section, PARSE_ONCE);
     const u = cfg.units.find((x) => x.host === "127.0.0.1" || x.host === "localhost") ?? DEMO_UNIT;
     const { demoPsu } = await import("./sim/run.ts");
     return demoPsu(`${u.host}:${u.port}`, log);

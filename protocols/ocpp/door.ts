@@ -1,7 +1,6 @@
 // Who may open an OCPP session, decided before the WebSocket upgrade: identity (§1.1, reserved
 // names), subprotocol (§1.2), Basic auth (limited per source address) and allow-list (§1.3),
 // aliases and capacity. Refusals are HTTP answers, logged once per burst and status.
-import { timingSafeEqual } from "node:crypto";
 import type { Logger } from "../../lib/log.ts";
 import type { UpgradeDecision, UpgradeRequest } from "../../lib/websocket.ts";
 import { BurstLog } from "../../lib/burst-log.ts";
@@ -42,7 +41,8 @@ export function chooseSubprotocol(offered: string[], ours: readonly string[], ac
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
+  // node:crypto is fetched on the first password check, not imported: it costs an idle bridge ~3 MiB.
+  return a.length === b.length && process.getBuiltinModule("node:crypto").timingSafeEqual(a, b);
 }
 
 function base64Bytes(text: string): Uint8Array | undefined {

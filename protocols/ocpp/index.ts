@@ -2,6 +2,7 @@
 // config schema and the option parsing are loaded up front; the listener and the simulator are
 // imported when they are started, so a bridge without OCPP never loads them.
 import { parseHostPort } from "../../lib/link.ts";
+import { PARSE_ONCE } from "../../lib/config-fields.ts";
 import type { ProtocolPlugin } from "../../lib/protocol.ts";
 import { ocppSectionSchema } from "./config.ts";
 import { ocppEnvAliases } from "./env-aliases.ts";
@@ -26,7 +27,7 @@ export const ocppPlugin: ProtocolPlugin = {
   },
   async start(ctx, section) {
     const { startOcpp } = await import("./listener.ts");
-    return startOcpp(ctx, ocppSectionSchema.parse(section));
+    return startOcpp(ctx, ocppSectionSchema.parse(section, PARSE_ONCE));
   },
   async simulate(args, log) {
     const options = parseSimulateArgs(args);
@@ -34,7 +35,7 @@ export const ocppPlugin: ProtocolPlugin = {
     return startFleet(options, log);
   },
   async demo(section, log) {
-    const cfg = ocppSectionSchema.parse(section);
+    const cfg = ocppSectionSchema.parse(section, PARSE_ONCE);
     const { port } = parseHostPort(cfg.listen, 9000);
     const scheme = cfg.tls_cert && cfg.tls_key ? "wss" : "ws";
     const prefix = cfg.path_prefix.replace(/^\/+|\/+$/g, "");

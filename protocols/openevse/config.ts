@@ -1,7 +1,7 @@
 // `[[openevse]]`: one table per controller. Validated up front so a typo in a topic, a port or a
 // current never reaches a running bridge; cross-field rules name the entry and the key.
 import { z } from "zod";
-import { checkInputTopic } from "./gateway-commands.ts";
+import { checkInputTopic } from "./input-topic.ts";
 import { parsePort } from "./port.ts";
 
 const topicField = z.string().superRefine((t, ctx) => {

@@ -6,8 +6,9 @@ import { formatZodError } from "../../lib/zod-format.ts";
 import type { Command } from "./codec.ts";
 import { mergeProps, type ClaimProps, type ClaimState, type PropsPatch } from "./claims.ts";
 import { MAX_PILOT_A } from "./commands.ts";
+import type { Parsed } from "./input-topic.ts";
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+export { checkInputTopic, type Parsed } from "./input-topic.ts";
 
 const AMPS_ERROR = `expected whole amps 0–${MAX_PILOT_A} or "clear"`;
 const amps = () => z.union([z.number().int(AMPS_ERROR).min(0, AMPS_ERROR).max(MAX_PILOT_A, AMPS_ERROR), z.literal("clear")], { error: AMPS_ERROR });
@@ -158,9 +159,3 @@ export function parseVoltageInput(topic: string, payload: string): Parsed<number
   return { ok: true, value: n };
 }
 
-/** An input topic from configuration: MQTT separates levels with `/` (the seed's `emon\emonpi\power1` is a typo, §13 item 14). */
-export function checkInputTopic(topic: string): Parsed<string> {
-  if (topic.includes("\\")) return { ok: false, error: `topic "${topic}" contains a backslash; MQTT topic levels are separated by / (did you mean "${topic.replaceAll("\\", "/")}"?)` };
-  if (/[+#]/.test(topic) || topic === "") return { ok: false, error: `topic "${topic}" must be a plain topic without wildcards` };
-  return { ok: true, value: topic };
-}

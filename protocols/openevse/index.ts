@@ -2,6 +2,7 @@
 // front; the dialer and the simulator are imported when started, so a bridge without OpenEVSE
 // never loads them.
 import { formatHostPort } from "../../lib/link.ts";
+import { PARSE_ONCE } from "../../lib/config-fields.ts";
 import type { ProtocolPlugin } from "../../lib/protocol.ts";
 import { openevseConfigSchema } from "./config.ts";
 import { parsePort } from "./port.ts";
@@ -35,14 +36,14 @@ export const openevsePlugin: ProtocolPlugin = {
   },
   async start(ctx, section) {
     const { startOpenEvse } = await import("./dialer.ts");
-    return startOpenEvse(ctx, openevseConfigSchema.parse(section));
+    return startOpenEvse(ctx, openevseConfigSchema.parse(section, PARSE_ONCE));
   },
   async simulate(args, log) {
     const { parseSimArgs, startSimulator } = await import("./sim/cli.ts");
     return startSimulator(parseSimArgs(args), log);
   },
   async demo(section, log) {
-    const cfg = openevseConfigSchema.parse(section);
+    const cfg = openevseConfigSchema.parse(section, PARSE_ONCE);
     const first = cfg.controllers[0];
     const port = first ? parsePort(first.port) : undefined;
     const { startSimulator } = await import("./sim/cli.ts");
