@@ -1,5 +1,5 @@
+import { parseArgs } from "node:util";
 import { startBridge } from "./bridge.ts";
-import { quickParse } from "./cli-args.ts";
 import { loadConfig, maskSecrets, type Config } from "./config.ts";
 import { ConfigError, errorMessage } from "./errors.ts";
 import { createLogger, LOG_LEVELS, type LogLevel } from "./log.ts";
@@ -77,9 +77,7 @@ export async function main(argv: string[], plugins: ProtocolPlugin[], env: Recor
   if (command === "simulate") return simulate(rest, plugins);
   let values: Values;
   try {
-    // node:util only for what quickParse leaves to it (see lib/cli-args.ts).
-    const parsed = quickParse(rest, OPTIONS) ?? process.getBuiltinModule("node:util").parseArgs({ args: rest, options: OPTIONS, allowPositionals: false, strict: true }).values;
-    values = parsed as Values;
+    values = parseArgs({ args: rest, options: OPTIONS, allowPositionals: false, strict: true }).values as Values;
   } catch (err) {
     process.stderr.write(`${errorMessage(err)}\n\n${usage(plugins)}`);
     return 2;

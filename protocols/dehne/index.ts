@@ -1,5 +1,6 @@
 // Dehne-EVSE as the bridge sees it. Only the config schema is loaded up front; the listener and the
 // simulator are imported when they are started, so a bridge without Dehne never loads them.
+import { parseArgs } from "node:util";
 import { parseHostPort } from "../../lib/link.ts";
 import { PARSE_ONCE } from "../../lib/config-fields.ts";
 import type { ProtocolPlugin } from "../../lib/protocol.ts";
@@ -26,8 +27,7 @@ export const dehnePlugin: ProtocolPlugin = {
     return startDehne(ctx, dehneConfigSchema.parse(section, PARSE_ONCE));
   },
   async simulate(args, log) {
-    // Fetched, not imported: node:util would load with every bridge that merely has Dehne configured.
-    const { values } = process.getBuiltinModule("node:util").parseArgs({
+    const { values } = parseArgs({
       args,
       options: {
         connect: { type: "string", default: "127.0.0.1:9091" },

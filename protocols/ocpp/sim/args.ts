@@ -1,4 +1,5 @@
 // The options of `evse2mqtt simulate ocpp`, parsed without loading the simulator.
+import { parseArgs } from "node:util";
 
 export const SIMULATE_USAGE = `usage: evse2mqtt simulate ocpp --connect ws://HOST:PORT/PATH [options]
   --connect URL       central system URL; each charge point appends /<identity>
@@ -28,8 +29,7 @@ export interface FleetOptions {
 }
 
 export function parseSimulateArgs(args: string[]): FleetOptions {
-  // Fetched, not imported: this file loads with every bridge (the plugin's help text), node:util need not.
-  const { values } = process.getBuiltinModule("node:util").parseArgs({
+  const { values } = parseArgs({
     args,
     options: {
       connect: { type: "string" },
