@@ -8,10 +8,25 @@ import { serverTls } from "./bun-tcp.ts";
 
 const failed = () => new Response("internal server error\n", { status: 500, headers: { "Content-Type": "text/plain; charset=utf-8" } });
 
-export function serveHttp(opts: HttpServeOptions, handler: HttpHandler): Promise<Listener & { readonly secure: boolean }> {
-  let server: Bun.Server<undefined>;
+/** Bun.serve() as a Listener (HTTP or WebSocket): a bind failure becomes a LinkError naming the address. */
+export function bunListener<T>(opts: { host: string; port: number; tls?: unknown }, serve: () => Bun.Server<T>): Promise<Listener & { readonly secure: boolean }> {
+  let server: Bun.Server<T>;
   try {
-    server = Bun.serve({
+    server = serve();
+  } catch (err) {
+    return Promise.reject(new LinkError(`cannot listen on ${formatHostPort(opts.host, opts.port)}: ${errorMessage(err)}`));
+  }
+  return Promise.resolve({
+    host: opts.host,
+    port: server.port ?? opts.port,
+    secure: opts.tls !== undefined,
+    close: () => server.stop(true),
+  });
+}
+
+export function serveHttp(opts: HttpServeOptions, handler: HttpHandler): Promise<Listener & { readonly secure: boolean }> {
+  return bunListener(opts, () =>
+    Bun.serve({
       hostname: opts.host,
       port: opts.port,
       ...(opts.tls ? { tls: serverTls(opts.tls) } : {}),
@@ -27,14 +42,6 @@ export function serveHttp(opts: HttpServeOptions, handler: HttpHandler): Promise
         return res;
       },
       error: failed,
-    });
-  } catch (err) {
-    return Promise.reject(new LinkError(`cannot listen on ${formatHostPort(opts.host, opts.port)}: ${errorMessage(err)}`));
-  }
-  return Promise.resolve({
-    host: opts.host,
-    port: server.port ?? opts.port,
-    secure: opts.tls !== undefined,
-    close: () => server.stop(true),
-  });
+    }),
+  );
 }

@@ -2,8 +2,9 @@
 // plain HTTP answers. Bun enforces maxPayload itself (closing with 1009) and tells what it still
 // has to send (getBufferedAmount); our pings go out with ws.ping() and come back to `pong`.
 import { errorMessage } from "../errors.ts";
-import { formatHostPort, LinkError } from "../link.ts";
+import { formatHostPort } from "../link.ts";
 import type { Listener, UpgradeDecision, WsServerOptions } from "../sockets.ts";
+import { bunListener } from "./bun-http.ts";
 import { serverTls } from "./bun-tcp.ts";
 import { refusal, upgradeRequest, type WsLinkFeed, wsLink } from "./ws-link.ts";
 
@@ -25,9 +26,8 @@ function target(url: string): string {
 
 export function listenWebSocket<C>(opts: WsServerOptions<C>): Promise<Listener & { readonly secure: boolean }> {
   const maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024;
-  let server: Bun.Server<WsData<C>>;
-  try {
-    server = Bun.serve<WsData<C>>({
+  return bunListener(opts, () =>
+    Bun.serve<WsData<C>>({
       hostname: opts.host,
       port: opts.port,
       ...(opts.tls ? { tls: serverTls(opts.tls) } : {}),
@@ -84,14 +84,6 @@ export function listenWebSocket<C>(opts: WsServerOptions<C>): Promise<Listener &
           ws.data.feed?.ended(code, reason);
         },
       },
-    });
-  } catch (err) {
-    return Promise.reject(new LinkError(`cannot listen on ${formatHostPort(opts.host, opts.port)}: ${errorMessage(err)}`));
-  }
-  return Promise.resolve({
-    host: opts.host,
-    port: server.port ?? opts.port,
-    secure: opts.tls !== undefined,
-    close: () => server.stop(true),
-  });
+    }),
+  );
 }
