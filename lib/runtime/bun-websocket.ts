@@ -1,12 +1,11 @@
 // A WebSocket server on Bun.serve: decide() runs in fetch, before server.upgrade(), so refusals are
 // plain HTTP answers. Bun enforces maxPayload itself (closing with 1009) and tells what it still
 // has to send (getBufferedAmount); our pings go out with ws.ping() and come back to `pong`.
-import { errorMessage } from "../errors.ts";
 import { formatHostPort } from "../link.ts";
-import type { Listener, UpgradeDecision, WsServerOptions } from "../sockets.ts";
+import type { Listener, WsServerOptions } from "../sockets.ts";
 import { bunListener } from "./bun-http.ts";
 import { serverTls } from "./bun-tcp.ts";
-import { refusal, upgradeRequest, type WsLinkFeed, wsLink } from "./ws-link.ts";
+import { decideUpgrade, refusal, type WsLinkFeed, wsLink } from "./ws-link.ts";
 
 interface WsData<C> {
   context: C;
@@ -18,12 +17,6 @@ interface WsData<C> {
 const encoder = new TextEncoder();
 const OPEN = 1;
 
-/** The request target as the client sent it (path still percent-encoded, query kept). */
-function target(url: string): string {
-  const u = new URL(url);
-  return u.pathname + u.search;
-}
-
 export function listenWebSocket<C>(opts: WsServerOptions<C>): Promise<Listener & { readonly secure: boolean }> {
   const maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024;
   return bunListener(opts, () =>
@@ -32,20 +25,11 @@ export function listenWebSocket<C>(opts: WsServerOptions<C>): Promise<Listener &
       port: opts.port,
       ...(opts.tls ? { tls: serverTls(opts.tls) } : {}),
       async fetch(req, srv) {
-        if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-          return new Response("WebSocket upgrade required\n", { status: 426, headers: { "Content-Type": "text/plain", Upgrade: "websocket" } });
-        }
         const ip = srv.requestIP(req);
-        const upgrade = upgradeRequest(target(req.url), req.headers, ip?.address ?? "unknown");
-        let d: UpgradeDecision<C>;
-        try {
-          d = await opts.decide(upgrade);
-        } catch (err) {
-          return refusal(500, errorMessage(err));
-        }
-        if (!d.accept) return refusal(d.status, d.reason, d.headers);
-        const data: WsData<C> = { context: d.context, protocol: d.protocol ?? "", remote: formatHostPort(upgrade.remoteAddress, ip?.port ?? 0), feed: undefined };
-        if (srv.upgrade(req, { data, headers: d.protocol ? { "Sec-WebSocket-Protocol": d.protocol } : {} })) return undefined;
+        const a = await decideUpgrade(req, ip?.address ?? "unknown", opts);
+        if (a instanceof Response) return a;
+        const data: WsData<C> = { context: a.context, protocol: a.protocol, remote: formatHostPort(a.upgrade.remoteAddress, ip?.port ?? 0), feed: undefined };
+        if (srv.upgrade(req, { data, headers: a.protocol ? { "Sec-WebSocket-Protocol": a.protocol } : {} })) return undefined;
         return refusal(400, "not a valid WebSocket upgrade");
       },
       error: () => refusal(500, "internal error"),

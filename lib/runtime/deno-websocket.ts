@@ -2,41 +2,25 @@
 // refusals are plain HTTP answers. Deno pings by itself (idleTimeout: a ping after half of it
 // without traffic, a drop after all of it), and has no payload limit of its own: an oversized
 // message is refused once it has arrived (closed with 1009, as the other adapters do).
-import { errorMessage } from "../errors.ts";
 import { formatHostPort } from "../link.ts";
-import type { Listener, UpgradeDecision, WsServerOptions } from "../sockets.ts";
+import type { Listener, WsServerOptions } from "../sockets.ts";
 import { deno } from "./deno-api.ts";
 import { denoServe } from "./deno-http.ts";
-import { refusal, upgradeRequest, wsLink } from "./ws-link.ts";
+import { decideUpgrade, wsLink } from "./ws-link.ts";
 
 const encoder = new TextEncoder();
-
-function target(url: string): string {
-  const u = new URL(url);
-  return u.pathname + u.search;
-}
 
 export function listenWebSocket<C>(opts: WsServerOptions<C>): Promise<Listener & { readonly secure: boolean }> {
   // Our contract drops a peer after maxMissedPongs unanswered pings, one per interval.
   const idleTimeout = opts.pingIntervalMs > 0 ? (opts.pingIntervalMs * (opts.maxMissedPongs + 1)) / 1000 : 0;
   return denoServe(opts, async (req, info) => {
-    if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      return new Response("WebSocket upgrade required\n", { status: 426, headers: { "Content-Type": "text/plain", Upgrade: "websocket" } });
-    }
     // Read before the upgrade: afterwards Deno refuses ("Request closed").
     const { hostname, port } = info.remoteAddr;
-    const upgrade = upgradeRequest(target(req.url), req.headers, hostname);
-    let d: UpgradeDecision<C>;
-    try {
-      d = await opts.decide(upgrade);
-    } catch (err) {
-      return refusal(500, errorMessage(err));
-    }
-    if (!d.accept) return refusal(d.status, d.reason, d.headers);
-    const context = d.context;
+    const a = await decideUpgrade(req, hostname, opts);
+    if (a instanceof Response) return a;
+    const { upgrade, context, protocol } = a;
     // The agreed protocol goes into the answer by hand: Deno's own check splits the offer on ", "
     // only, and refuses "p1,p2" (as the ws client sends it) as not offering p2.
-    const protocol = d.protocol ?? "";
     const { socket, response } = deno().upgradeWebSocket(req, { idleTimeout });
     if (protocol) response.headers.set("Sec-WebSocket-Protocol", protocol);
     socket.binaryType = "arraybuffer";

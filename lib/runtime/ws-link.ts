@@ -1,8 +1,9 @@
 // What every WebSocket server adapter shares: the upgrade request as decide() sees it, refusals as
 // plain HTTP answers, and one open socket as a MessageLink with the same limits everywhere (messages
 // held for a slow reader, bytes queued for a peer that does not read, pings left unanswered).
+import { errorMessage } from "../errors.ts";
 import { type CloseInfo, LinkError, type MessageLink } from "../link.ts";
-import type { UpgradeRequest, WsServerOptions } from "../sockets.ts";
+import type { UpgradeDecision, UpgradeRequest, WsServerOptions } from "../sockets.ts";
 
 /** The few things a link needs from a runtime's server-side WebSocket. */
 export interface WsPort {
@@ -46,6 +47,35 @@ export function upgradeRequest(target: string, headers: Headers, remoteAddress: 
 /** A refusal as a plain HTTP answer (for runtimes whose servers speak web Responses). */
 export function refusal(status: number, reason: string, headers: Record<string, string> = {}): Response {
   return new Response(reason + "\n", { status, headers: { "Content-Type": "text/plain; charset=utf-8", Connection: "close", ...headers } });
+}
+
+/** An upgrade decide() accepted, with the request it saw. */
+export interface AcceptedUpgrade<C> {
+  upgrade: UpgradeRequest;
+  /** The subprotocol agreed on, "" for none. */
+  protocol: string;
+  context: C;
+}
+
+/**
+ * What a fetch-style server (Bun, Deno) does before it upgrades: a request that is no upgrade gets
+ * 426, decide() runs, and a refusal (or decide() failing) comes back as its HTTP answer.
+ */
+export async function decideUpgrade<C>(req: Request, remoteAddress: string, opts: WsServerOptions<C>): Promise<Response | AcceptedUpgrade<C>> {
+  if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+    return new Response("WebSocket upgrade required\n", { status: 426, headers: { "Content-Type": "text/plain", Upgrade: "websocket" } });
+  }
+  // The request target as the client sent it: the path keeps its percent-encoding, the query stays.
+  const url = new URL(req.url);
+  const upgrade = upgradeRequest(url.pathname + url.search, req.headers, remoteAddress);
+  let d: UpgradeDecision<C>;
+  try {
+    d = await opts.decide(upgrade);
+  } catch (err) {
+    return refusal(500, errorMessage(err));
+  }
+  if (!d.accept) return refusal(d.status, d.reason, d.headers);
+  return { upgrade, protocol: d.protocol ?? "", context: d.context };
 }
 
 /** A peer that never completes the closing handshake must not keep the socket forever. */
