@@ -144,8 +144,9 @@ async function fleet(h: Harness, sizes: readonly number[], budgetMs: number): Pr
   let connectS: number | undefined;
   const grow = async (total: number) => {
     const t0 = now();
-    for (; dialled < total && now() < end; dialled += CONNECT_BATCH) {
+    while (dialled < total && now() < end) {
       const batch = Array.from({ length: Math.min(CONNECT_BATCH, total - dialled) }, (_, k) => `CP${String(dialled + k + 1).padStart(5, "0")}`);
+      dialled += batch.length;
       await Promise.all(batch.map((id) => connect(url, id).then(opened, fail)));
     }
     const all = await waitFor(() => ready() >= total, { timeoutMs: Math.max(1000, end - now()), idleMs: 15_000, progress: ready, stepMs: 100 });
