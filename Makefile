@@ -45,8 +45,10 @@ demo: deps
 	$(BUN) main.ts --demo
 
 ## type-check, unit + end-to-end tests (Bun, Deno and the compiled binary against real Mosquitto)
+# Six workers on two cores: most files wait on sockets, processes and timers, not on the CPU
+# (the suite uses about half of two cores with four workers).
 test: deps typecheck build
-	$(BUN) test --timeout 60000 --parallel=4
+	$(BUN) test --timeout 60000 --parallel=6
 
 ## the hostile probes (floods, garbage, outages, secrets, switching bursts): one summary line each
 test-hostile: deps build
