@@ -11,7 +11,7 @@ const mosq = brokerForFile({ timeoutMs: E2E_TIMEOUT_MS });
 const availability = (r: Rig, text: "online" | "offline", since: number, timeoutMs = 15_000) => r.probe.wait(`${r.base}/${ID}/availability`, (m) => m.text === text, timeoutMs, since);
 
 test("a controller that stops answering goes offline and comes back online when it answers again", async () => {
-  const r = await rig(mosq.url, { offline_after_misses: 2, reply_timeout_ms: 200 });
+  const r = await rig(mosq.url, { offline_after_misses: 2, reply_timeout_ms: 600 });
   try {
     await availability(r, "online", 0);
     let since = r.probe.mark();
