@@ -1,5 +1,5 @@
 // Every transport through the adapter Bun selects (lib/runtime/bun.ts): the shared checks in
-// test/support/checks/, which test/lib/runtimes.test.ts also runs under Deno and Node. Native
+// test/support/checks/, which test/lib/runtimes*.test.ts also runs under Deno and Node. Native
 // files Bun does not select are checked too, so they stay ready for the next measurement.
 import { beforeAll, describe, setDefaultTimeout, test } from "bun:test";
 import { sockets } from "../../lib/runtime/select.ts";

@@ -1,5 +1,6 @@
-// The release tarball as a user gets it: `make package-host` builds it, the test unpacks it, runs
-// its binary, and checks each service file against that binary (systemd-analyze where present).
+// The release tarball as a user gets it: `make package-host` builds it (packing the binary `make
+// build` left when that is up to date), the test unpacks it, runs its binary, and checks each
+// service file against that binary (systemd-analyze where present).
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,6 +14,7 @@ import { MqttProbe } from "../support/mqtt-probe.ts";
 import { freePort } from "../support/ports.ts";
 import { runCommand } from "../support/run-command.ts";
 import { until } from "../support/until.ts";
+import { freshHostBinary } from "./host-binary.ts";
 import { parseUnit, unitValues } from "./unit-file.ts";
 
 setDefaultTimeout(30_000);
@@ -39,7 +41,8 @@ const text = (rel: string) => readFileSync(shipped(rel), "utf8");
 beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), "evse2mqtt-release-"));
   // -o: the dependencies are there (the tests run on them); never reinstall them from a test.
-  const made = await runCommand(["make", "-s", "-o", "node_modules/.installed", "package-host", `PKG_OUT=${out}`], { cwd: ROOT, timeoutMs: 180_000 });
+  const fresh = freshHostBinary(ROOT);
+  const made = await runCommand(["make", "-s", "-o", "node_modules/.installed", "package-host", `PKG_OUT=${out}`, "GZIP_LEVEL=1", ...(fresh ? [`HOST_BIN=${fresh}`] : [])], { cwd: ROOT, timeoutMs: 180_000 });
   if (made.code !== 0) throw new Error(`make package-host failed (${made.code}): ${made.stderr}${made.stdout}`);
   const tarballs = readdirSync(out).filter((f) => f.endsWith(".tar.gz"));
   if (tarballs.length !== 1 || !tarballs[0]) throw new Error(`expected one tarball in ${out}, found ${JSON.stringify(readdirSync(out))}`);

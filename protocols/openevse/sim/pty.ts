@@ -3,7 +3,7 @@
 // socat, a few lines of python3 do the same. A relay that ends (the bridge closed the device, or
 // socat was killed) is started again, so the device comes back as a replugged adapter does.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import type { Logger } from "../../../lib/log.ts";
 
 // The fallback: one pty, its master copied to and from a TCP connection; the slave stays open here
@@ -64,6 +64,9 @@ export async function ptyRelay(path: string, tcpPort: number, log: Logger, resta
     proc = p;
     p.once("exit", (code) => {
       if (proc === p) proc = undefined;
+      // A relay killed outright leaves its link behind, pointing at a pty number the next program
+      // to open a pty may get: whoever opened the path then would talk to that program.
+      rmSync(path, { force: true });
       if (stopped) return;
       log.debug("pty relay ended; starting it again", { tool, code });
       restart = setTimeout(launch, restartMs);

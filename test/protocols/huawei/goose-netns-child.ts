@@ -1,4 +1,4 @@
-// Run by goose-netns.test.ts inside a private network namespace (as root), under Bun or Deno:
+// Run by goose-netns*.test.ts inside a private network namespace (as root), under Bun or Deno:
 // a broker, the bridge with goose = true on one end of a veth pair, the simulated PSU answering
 // GOOSE on the other end. Drives a whole charge over MQTT and prints one JSON line of findings for
 // the parent test to check. Not a test file itself: it needs the namespace the parent made.

@@ -1,5 +1,5 @@
 // Runs the transport checks and prints one line per check ("ok <name>" or "FAIL <name>: why"),
-// then "done <adapter> <passed>/<total>". Used by test/lib/runtimes.test.ts under Deno and Node;
+// then "done <adapter> <passed>/<total>". Used by test/lib/runtimes*.test.ts under Deno and Node;
 // runnable by hand under any runtime:
 //   main.ts [--native] [name prefix, e.g. "tcp" or "websocket: decisions"]…
 // --native: the runtime's own files for every transport that has one, selected or not.
