@@ -60,6 +60,52 @@ function viewOf(e: Entry): ChargerView {
   return { id: e.id, meta: e.meta, online: e.driver !== undefined, state: e.state };
 }
 
+interface HandleOps {
+  send(ev: HubEvent): Promise<void>;
+  goOffline(e: Entry): void;
+}
+
+/**
+ * A charger's handle, a class rather than closures: one is held per connected charger. A replaced
+ * session's handle goes dead (its generation is no longer the entry's), so it cannot touch the
+ * newer one's state.
+ */
+class HubHandle implements ChargerHandle {
+  constructor(private readonly ops: HandleOps, private readonly entry: Entry, private readonly generation: number) {}
+
+  get id(): string {
+    return this.entry.id;
+  }
+
+  private get live(): boolean {
+    return this.entry.generation === this.generation;
+  }
+
+  update(partial: Partial<NormalizedState>): Promise<void> {
+    if (!this.live) return Promise.resolve();
+    const entry = this.entry;
+    entry.state = { ...entry.state, ...partial, protocol: entry.meta.protocol, updated_at: new Date().toISOString() };
+    if (contentKey(entry.state) === entry.published) return Promise.resolve();
+    // Marked now, so a burst of identical updates queues one publish, not one each.
+    entry.published = contentKey(entry.state);
+    return this.ops.send({ kind: "state", entry });
+  }
+
+  seen(): void {
+    if (this.live) this.entry.state.last_seen = new Date().toISOString();
+  }
+
+  detail(sub: string, payload: string): Promise<void> {
+    if (!this.live || this.entry.details.get(sub) === payload) return Promise.resolve();
+    this.entry.details.set(sub, payload);
+    return this.ops.send({ kind: "detail", entry: this.entry, sub, payload });
+  }
+
+  detach(): void {
+    if (this.live && this.entry.driver) this.ops.goOffline(this.entry);
+  }
+}
+
 /** Ids that would put a charger's topics under the bridge's own (`<base>/bridge/state` …). */
 const RESERVED_IDS = new Set(["bridge"]);
 
@@ -69,6 +115,8 @@ export class Hub implements ChargerRegistry {
   private readonly out: WritableStreamDefaultWriter<Publish>;
   private readonly events: WritableStreamDefaultWriter<HubEvent>;
   private observers = new Set<HubObserver>();
+  /** What every charger's handle may do to the hub: one object for all of them. */
+  private readonly ops: HandleOps = { send: (ev) => this.send(ev), goOffline: (e) => this.goOffline(e) };
   /** Commands whose reply goes back to their caller (the status page) instead of `/response`. */
   private direct = new WeakMap<Command, (r: Reply) => void>();
   /** Every command's outcome: ok, failed (refused or failed by the charger) or rejected before reaching it. */
@@ -168,32 +216,9 @@ export class Hub implements ChargerRegistry {
     }
     const entry = e;
     const generation = ++entry.generation;
-    // A replaced session must not be able to touch the newer one's state.
-    const live = () => entry.generation === generation;
     this.send({ kind: "availability", entry });
     if (this.settings.discovery) this.send({ kind: "discovery", entry });
-    return {
-      id,
-      update: (partial) => {
-        if (!live()) return Promise.resolve();
-        entry.state = { ...entry.state, ...partial, protocol: meta.protocol, updated_at: new Date().toISOString() };
-        if (contentKey(entry.state) === entry.published) return Promise.resolve();
-        // Marked now, so a burst of identical updates queues one publish, not one each.
-        entry.published = contentKey(entry.state);
-        return this.send({ kind: "state", entry });
-      },
-      seen: () => {
-        if (live()) entry.state.last_seen = new Date().toISOString();
-      },
-      detail: (sub, payload) => {
-        if (!live() || entry.details.get(sub) === payload) return Promise.resolve();
-        entry.details.set(sub, payload);
-        return this.send({ kind: "detail", entry, sub, payload });
-      },
-      detach: () => {
-        if (live() && entry.driver) this.goOffline(entry);
-      },
-    };
+    return new HubHandle(this.ops, entry, generation);
   }
 
   async remove(rawId: string): Promise<boolean> {
