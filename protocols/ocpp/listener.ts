@@ -4,10 +4,11 @@
 import { countedCodec } from "../../lib/metrics.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { framed, type MessageLink, parseHostPort } from "../../lib/link.ts";
+import type { Logger } from "../../lib/log.ts";
 import { readPem } from "../../lib/pem.ts";
 import type { BridgeContext, Running } from "../../lib/protocol.ts";
 import { listenWebSocket, type WsServer } from "../../lib/websocket.ts";
-import { makeAnswers } from "./answers.ts";
+import { type AnswerDeps, makeAnswers } from "./answers.ts";
 import { ocppCodec } from "./codec.ts";
 import { CompatLayer } from "./compat.ts";
 import type { OcppSection } from "./config.ts";
@@ -15,7 +16,7 @@ import { OcppDevice } from "./device.ts";
 import { type Accepted, makeDecider, RefusalLog } from "./door.ts";
 import { IdentityBook } from "./identity.ts";
 import { OcppStateStore } from "./persist.ts";
-import { makePolicy } from "./policy.ts";
+import { type AuthPolicy, makePolicy } from "./policy.ts";
 import { Roster } from "./roster.ts";
 import { OcppSession, type SessionEvent } from "./session.ts";
 
@@ -24,6 +25,26 @@ export interface OcppListener extends Running {
   readonly secure: boolean;
   sessions(): ReadonlyMap<string, OcppSession>;
   device(identity: string): OcppDevice | undefined;
+}
+
+/** One session's view of the central system's answers: an object, not closures (one per connected charge point). */
+class SessionAnswerDeps implements AnswerDeps {
+  constructor(
+    readonly cfg: OcppSection,
+    readonly policy: AuthPolicy,
+    readonly store: OcppStateStore,
+    private readonly enabled: (identity: string) => boolean,
+    private readonly identity: string,
+    private readonly log: Logger,
+  ) {}
+
+  chargingEnabled(): boolean {
+    return this.enabled(this.identity);
+  }
+
+  onRefusedConnector(action: string, n: number): void {
+    this.log.warn("connectorId above max_connectors refused", { action, connector: n, max_connectors: this.cfg.max_connectors });
+  }
 }
 
 export async function startOcpp(ctx: BridgeContext, cfg: OcppSection): Promise<OcppListener> {
@@ -159,13 +180,7 @@ export async function startOcpp(ctx: BridgeContext, cfg: OcppSection): Promise<O
     }
     const session = new OcppSession(
       { ...framed(conn, countedCodec(ocppCodec(cfg.max_message_bytes), "ocpp", (d) => !d.ok)), protocol: conn.protocol },
-      makeAnswers({
-        cfg,
-        policy,
-        store,
-        chargingEnabled: () => enabled(acc.identity),
-        onRefusedConnector: (action, n) => slog.warn("connectorId above max_connectors refused", { action, connector: n, max_connectors: cfg.max_connectors }),
-      }),
+      makeAnswers(new SessionAnswerDeps(cfg, policy, store, enabled, acc.identity, slog)),
       { identity: acc.identity, lenient: acc.lenient, callTimeoutMs: cfg.call_timeout_s * 1000, maxBadMessages: cfg.max_bad_messages, log: slog },
     );
     sessions.set(acc.identity, session);
