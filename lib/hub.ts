@@ -26,11 +26,16 @@ interface Entry {
   meta: ChargerMeta;
   driver: ChargerDriver | undefined;
   state: NormalizedState;
-  /** The content (timestamps aside) last published, to publish on change only. */
-  published: string;
-  details: Map<string, string>;
-  /** Discovery config topics published for this charger, to clear the ones a new set no longer has. */
-  discovery: Set<string>;
+  /**
+   * Whether `state` has been queued for publishing. The content last published is always the
+   * current state's (timestamps aside): it is recomputed when needed rather than kept as a string
+   * per charger.
+   */
+  published: boolean;
+  /** Made on the first detail: most chargers have none. */
+  details: Map<string, string> | undefined;
+  /** The meta whose discovery topics were published (they are derived from it again to clear them). */
+  discovered: ChargerMeta | undefined;
   generation: number;
   /** Made on the first command: most chargers never get one, and a queue holds two streams. */
   commands: CommandQueue | undefined;
@@ -84,10 +89,11 @@ class HubHandle implements ChargerHandle {
   update(partial: Partial<NormalizedState>): Promise<void> {
     if (!this.live) return Promise.resolve();
     const entry = this.entry;
+    const before = entry.published ? contentKey(entry.state) : undefined;
     entry.state = { ...entry.state, ...partial, protocol: entry.meta.protocol, updated_at: new Date().toISOString() };
-    if (contentKey(entry.state) === entry.published) return Promise.resolve();
+    if (contentKey(entry.state) === before) return Promise.resolve();
     // Marked now, so a burst of identical updates queues one publish, not one each.
-    entry.published = contentKey(entry.state);
+    entry.published = true;
     return this.ops.send({ kind: "state", entry });
   }
 
@@ -96,8 +102,8 @@ class HubHandle implements ChargerHandle {
   }
 
   detail(sub: string, payload: string): Promise<void> {
-    if (!this.live || this.entry.details.get(sub) === payload) return Promise.resolve();
-    this.entry.details.set(sub, payload);
+    if (!this.live || this.entry.details?.get(sub) === payload) return Promise.resolve();
+    (this.entry.details ??= new Map()).set(sub, payload);
     return this.ops.send({ kind: "detail", entry: this.entry, sub, payload });
   }
 
@@ -207,7 +213,7 @@ export class Hub implements ChargerRegistry {
       return { id, update: () => Promise.resolve(), seen: ignore, detail: () => Promise.resolve(), detach: ignore };
     }
     if (!e) {
-      e = { id, owner, meta, driver, state: emptyState(meta.protocol), published: "", details: new Map(), discovery: new Set(), generation: 0, commands: undefined };
+      e = { id, owner, meta, driver, state: emptyState(meta.protocol), published: false, details: undefined, discovered: undefined, generation: 0, commands: undefined };
       this.chargers.set(id, e);
     } else {
       e.owner = owner;
@@ -238,7 +244,7 @@ export class Hub implements ChargerRegistry {
   private goOffline(e: Entry): void {
     e.driver = undefined;
     e.state = { ...e.state, status: "offline", updated_at: new Date().toISOString() };
-    e.published = contentKey(e.state);
+    e.published = true;
     this.send({ kind: "state", entry: e });
     this.send({ kind: "availability", entry: e });
   }
@@ -264,23 +270,24 @@ export class Hub implements ChargerRegistry {
         return this.publish(this.topic(ev.entry.id, ev.sub), ev.payload, true);
       case "discovery": {
         const e = ev.entry;
+        const meta = e.meta;
         const now = new Set<string>();
-        for (const m of discoveryMessages(this.settings.discovery_prefix, this.settings.base_topic, e.id, e.meta)) {
+        for (const m of discoveryMessages(this.settings.discovery_prefix, this.settings.base_topic, e.id, meta)) {
           now.add(m.topic);
           await this.publish(m.topic, JSON.stringify(m.payload), true);
         }
         // Entities the charger no longer has (its capabilities changed) are removed from HA.
-        for (const t of e.discovery) if (!now.has(t)) await this.publish(t, "", true);
-        e.discovery = now;
+        for (const t of this.discoveryTopics(e.id, e.discovered)) if (!now.has(t)) await this.publish(t, "", true);
+        e.discovered = meta;
         return;
       }
       case "reply":
         return this.publish(this.topic(ev.id, "response"), JSON.stringify(ev.body), false);
       case "clear": {
         const e = ev.entry;
-        const topics = new Set([...e.discovery, ...discoveryMessages(this.settings.discovery_prefix, this.settings.base_topic, e.id, e.meta).map((m) => m.topic)]);
+        const topics = new Set([...this.discoveryTopics(e.id, e.discovered), ...this.discoveryTopics(e.id, e.meta)]);
         for (const t of topics) await this.publish(t, "", true);
-        for (const sub of e.details.keys()) await this.publish(this.topic(e.id, sub), "", true);
+        for (const sub of e.details?.keys() ?? []) await this.publish(this.topic(e.id, sub), "", true);
         await this.publish(this.topic(e.id, "availability"), "", true);
         await this.publish(this.topic(e.id), "", true);
         return this.notify(e.id, undefined);
@@ -288,6 +295,11 @@ export class Hub implements ChargerRegistry {
       case "flush":
         return;
     }
+  }
+
+  /** The discovery config topics `meta` gives the charger (none for none). */
+  private discoveryTopics(id: string, meta: ChargerMeta | undefined): string[] {
+    return meta ? discoveryMessages(this.settings.discovery_prefix, this.settings.base_topic, id, meta).map((m) => m.topic) : [];
   }
 
   private notify(id: string, entry: Entry | undefined): void {
@@ -309,7 +321,7 @@ export class Hub implements ChargerRegistry {
 
   private republishAll(): void {
     for (const e of this.chargers.values()) {
-      e.published = contentKey(e.state);
+      e.published = true;
       this.send({ kind: "state", entry: e });
       this.send({ kind: "availability", entry: e });
     }
