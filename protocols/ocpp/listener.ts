@@ -115,53 +115,24 @@ export async function startOcpp(ctx: BridgeContext, cfg: OcppSection): Promise<O
     }
   };
 
-  /** Where one session's events go, in order; `announced`: the charger is visible in both layouts. */
-  const sink = (session: OcppSession, announced: boolean) => {
-    const id = session.identity;
-    const slog = log.child({ charger: id });
-    const handle = async (ev: SessionEvent) => {
-      if (ev.kind === "call") {
-        // A replaced session's late events must not touch its successor's state.
-        if (sessions.get(id) !== session) return;
-        if (!announced) {
-          announced = true;
-          await compat?.onConnected(id);
-        }
-        await compat?.onEvent(id, ev.event);
-        await deviceFor(id).onEvent(ev.event);
-        if (ev.event.action === "BootNotification") {
-          roster.booted(id);
-          // After the BootNotification reply has gone out: a charger is not "accepted" before it.
-          applyBootConfiguration(session);
-        }
-        return;
-      }
-      slog.info("charge point disconnected", { reason: ev.reason });
-      // A replaced session must not mark its successor offline.
-      if (ev.reason !== "session_cancelled" && sessions.get(id) === session) {
-        sessions.delete(id);
-        if (announced) {
-          devices.get(id)?.detach();
-          await compat?.onDisconnected(id, ev.reason);
-        }
-        // A made-up identity must not keep a place among max_charge_points, nor topics.
-        if (roster.left(id)) forget(id, "it left without a BootNotification");
-      } else if (ev.reason === "session_cancelled" && sessions.has(id) && devices.has(id)) {
-        // Only while the successor is live: after it has gone, its own reason is the true one.
-        await compat?.onReplaced(id);
-      }
-    };
-    return new WritableStream<SessionEvent>({
-      write: async (ev) => {
-        try {
-          await handle(ev);
-        } catch (err) {
-          // Publishing problems must never turn into CALLERRORs or stall the socket (§3.6).
-          slog.error("event handling failed", { event: ev.kind === "call" ? ev.event.action : ev.kind, error: errorMessage(err) });
-        }
-      },
-    });
+  const sinkDeps: SinkDeps = {
+    sessions,
+    compat,
+    deviceFor,
+    device: (id) => devices.get(id),
+    hasDevice: (id) => devices.has(id),
+    booted: (session) => {
+      roster.booted(session.identity);
+      // After the BootNotification reply has gone out: a charger is not "accepted" before it.
+      applyBootConfiguration(session);
+    },
+    left: (id) => {
+      // A made-up identity must not keep a place among max_charge_points, nor topics.
+      if (roster.left(id)) forget(id, "it left without a BootNotification");
+    },
   };
+  // Shared by every connection: the codec makes fresh decoder state per link.
+  const codec = countedCodec(ocppCodec(cfg.max_message_bytes), "ocpp", (d) => !d.ok);
 
   const onConnection = (conn: MessageLink, acc: Accepted) => {
     const slog = log.child({ charger: acc.identity });
@@ -179,7 +150,7 @@ export async function startOcpp(ctx: BridgeContext, cfg: OcppSection): Promise<O
       old.close(1000, "replaced by a new connection", "session_cancelled");
     }
     const session = new OcppSession(
-      { ...framed(conn, countedCodec(ocppCodec(cfg.max_message_bytes), "ocpp", (d) => !d.ok)), protocol: conn.protocol },
+      { ...framed(conn, codec), protocol: conn.protocol },
       makeAnswers(new SessionAnswerDeps(cfg, policy, store, enabled, acc.identity, slog)),
       { identity: acc.identity, lenient: acc.lenient, callTimeoutMs: cfg.call_timeout_s * 1000, maxBadMessages: cfg.max_bad_messages, log: slog },
     );
@@ -191,7 +162,7 @@ export async function startOcpp(ctx: BridgeContext, cfg: OcppSection): Promise<O
       known.attach();
       void compat?.onConnected(acc.identity);
     }
-    const p = session.events.pipeTo(sink(session, known !== undefined)).catch((err: unknown) => {
+    const p = session.events.pipeTo(new WritableStream(new SessionSink(sinkDeps, session, known !== undefined, slog))).catch((err: unknown) => {
       slog.error("session failed", { error: errorMessage(err) });
       session.close(1011, "internal error", "internal_error");
     });
@@ -233,4 +204,64 @@ export async function startOcpp(ctx: BridgeContext, cfg: OcppSection): Promise<O
       await Promise.race([Promise.all([...running]), new Promise((r) => setTimeout(r, 3000))]);
     },
   };
+}
+
+/** What every session's sink shares: the listener's bookkeeping. */
+interface SinkDeps {
+  sessions: Map<string, OcppSession>;
+  compat: CompatLayer | undefined;
+  deviceFor(identity: string): OcppDevice;
+  device(identity: string): OcppDevice | undefined;
+  hasDevice(identity: string): boolean;
+  /** A BootNotification was answered. */
+  booted(session: OcppSession): void;
+  /** The identity's live session ended. */
+  left(identity: string): void;
+}
+
+/**
+ * Where one session's events go, in order; `announced`: the charger is visible in both layouts.
+ * A class, as the bridge holds one per connected charge point.
+ */
+class SessionSink implements UnderlyingSink<SessionEvent> {
+  constructor(private readonly deps: SinkDeps, private readonly session: OcppSession, private announced: boolean, private readonly log: Logger) {}
+
+  async write(ev: SessionEvent): Promise<void> {
+    try {
+      await this.handle(ev);
+    } catch (err) {
+      // Publishing problems must never turn into CALLERRORs or stall the socket (§3.6).
+      this.log.error("event handling failed", { event: ev.kind === "call" ? ev.event.action : ev.kind, error: errorMessage(err) });
+    }
+  }
+
+  private async handle(ev: SessionEvent): Promise<void> {
+    const { deps, session } = this;
+    const id = session.identity;
+    if (ev.kind === "call") {
+      // A replaced session's late events must not touch its successor's state.
+      if (deps.sessions.get(id) !== session) return;
+      if (!this.announced) {
+        this.announced = true;
+        await deps.compat?.onConnected(id);
+      }
+      await deps.compat?.onEvent(id, ev.event);
+      await deps.deviceFor(id).onEvent(ev.event);
+      if (ev.event.action === "BootNotification") deps.booted(session);
+      return;
+    }
+    this.log.info("charge point disconnected", { reason: ev.reason });
+    // A replaced session must not mark its successor offline.
+    if (ev.reason !== "session_cancelled" && deps.sessions.get(id) === session) {
+      deps.sessions.delete(id);
+      if (this.announced) {
+        deps.device(id)?.detach();
+        await deps.compat?.onDisconnected(id, ev.reason);
+      }
+      deps.left(id);
+    } else if (ev.reason === "session_cancelled" && deps.sessions.has(id) && deps.hasDevice(id)) {
+      // Only while the successor is live: after it has gone, its own reason is the true one.
+      await deps.compat?.onReplaced(id);
+    }
+  }
 }
