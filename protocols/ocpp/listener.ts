@@ -6,13 +6,13 @@ import { errorMessage } from "../../lib/errors.ts";
 import { framed, type MessageLink, parseHostPort } from "../../lib/link.ts";
 import type { Logger } from "../../lib/log.ts";
 import { readPem } from "../../lib/pem.ts";
-import type { BridgeContext, Running } from "../../lib/protocol.ts";
+import type { BridgeContext, ChargerRegistry, Running } from "../../lib/protocol.ts";
 import { listenWebSocket, type WsServer } from "../../lib/websocket.ts";
 import { type AnswerDeps, makeAnswers } from "./answers.ts";
 import { ocppCodec } from "./codec.ts";
 import { CompatLayer } from "./compat.ts";
 import type { OcppSection } from "./config.ts";
-import { OcppDevice } from "./device.ts";
+import { type DeviceDeps, OcppDevice } from "./device.ts";
 import { type Accepted, makeDecider, RefusalLog } from "./door.ts";
 import { IdentityBook } from "./identity.ts";
 import { OcppStateStore } from "./persist.ts";
@@ -57,22 +57,22 @@ export async function startOcpp(ctx: BridgeContext, cfg: OcppSection): Promise<O
   const enabled = (id: string) => store.chargingEnabled(id) ?? cfg.charging_enabled_default;
   const roster = new Roster(cfg, store, sessions);
 
+  const perCharger: SharedDeviceDeps = {
+    hub: ctx.hub,
+    cfg,
+    session: (identity) => sessions.get(identity),
+    setChargingEnabled: (identity, on) => {
+      store.setChargingEnabled(identity, on);
+      void compat?.onChargingEnabled(identity, on);
+    },
+  };
+
   // Devices are the charge points we remember; one is made on a session's first valid CALL, so a
   // socket that connects and says nothing leaves no device behind.
   const deviceFor = (identity: string): OcppDevice => {
     let d = devices.get(identity);
     if (!d) {
-      d = new OcppDevice({
-        hub: ctx.hub,
-        cfg,
-        identity,
-        session: () => sessions.get(identity),
-        log: log.child({ charger: identity }),
-        setChargingEnabled: (on) => {
-          store.setChargingEnabled(identity, on);
-          void compat?.onChargingEnabled(identity, on);
-        },
-      });
+      d = new OcppDevice(new ChargePointDeps(perCharger, identity, log.child({ charger: identity })));
       devices.set(identity, d);
     }
     return d;
@@ -204,6 +204,33 @@ export async function startOcpp(ctx: BridgeContext, cfg: OcppSection): Promise<O
       await Promise.race([Promise.all([...running]), new Promise((r) => setTimeout(r, 3000))]);
     },
   };
+}
+
+/** What every device's deps share. */
+interface SharedDeviceDeps {
+  hub: ChargerRegistry;
+  cfg: OcppSection;
+  session(identity: string): OcppSession | undefined;
+  setChargingEnabled(identity: string, on: boolean): void;
+}
+
+/** One charge point's device deps: an object, not closures (one per remembered charge point). */
+class ChargePointDeps implements DeviceDeps {
+  readonly hub: ChargerRegistry;
+  readonly cfg: OcppSection;
+
+  constructor(private readonly shared: SharedDeviceDeps, readonly identity: string, readonly log: Logger) {
+    this.hub = shared.hub;
+    this.cfg = shared.cfg;
+  }
+
+  session(): OcppSession | undefined {
+    return this.shared.session(this.identity);
+  }
+
+  setChargingEnabled(on: boolean): void {
+    this.shared.setChargingEnabled(this.identity, on);
+  }
 }
 
 /** What every session's sink shares: the listener's bookkeeping. */
