@@ -23,6 +23,9 @@ export interface EvsemasterListener extends Running {
   device(serial: string): EvseDevice | undefined;
 }
 
+/** Shared: a closure per host link would be kept as long as the link. */
+const ignore = () => {};
+
 interface Charger {
   session: EvseSession;
   device: EvseDevice;
@@ -105,12 +108,12 @@ export async function startEvsemaster(ctx: BridgeContext, cfg: EvsemasterConfig,
   const onLink = (link: UdpLink) => {
     const f = framed(link, codec);
     const writer = f.writable.getWriter();
-    writer.closed.catch(() => {});
+    writer.closed.catch(ignore);
     links.set(link.remote, writer);
     const from = { address: link.address, port: link.port };
     const pump = f.readable
       .pipeTo(new WritableStream(new RouteSink(route, from, routeFailed)))
-      .catch(() => {})
+      .catch(ignore)
       .finally(() => {
         if (links.get(link.remote) === writer) links.delete(link.remote);
         pumps.delete(pump);

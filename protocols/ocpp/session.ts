@@ -39,6 +39,9 @@ export const MAX_INBOUND_IN_PROGRESS = 4;
  */
 const EVENTS_AHEAD = 1;
 
+/** Shared: a closure per connection would be kept as long as the connection. */
+const ignore = () => {};
+
 /** Our CALLs waiting behind the outstanding one, at most; more are refused at once. */
 const MAX_QUEUED_CALLS = 100;
 
@@ -82,7 +85,7 @@ export class OcppSession {
   constructor(private readonly link: Link<Decoded, Frame> & { readonly protocol?: string }, private readonly answers: Answers, private readonly opts: SessionOptions) {
     this.identity = opts.identity;
     this.writer = link.writable.getWriter();
-    this.writer.closed.catch(() => {});
+    this.writer.closed.catch(ignore);
     this.exchange = new Exchange<CallFrame, Reply, string>(new CallWire(this.writer, opts.callTimeoutMs));
     this.events = transformReadable<Decoded, SessionEvent>(link.readable, new SessionSteps(this), { highWaterMark: EVENTS_AHEAD });
   }
