@@ -10,6 +10,7 @@ import { Counter } from "./metrics.ts";
 import type { MqttLink, Publish } from "./mqtt.ts";
 import { emptyState, type NormalizedState } from "./normalized.ts";
 import type { ChargerView, CommandSource, HubObserver } from "./hub-view.ts";
+import { type Entry, type HandleOps, HubHandle, type HubEvent } from "./hub-entry.ts";
 import type { ChargerDriver, ChargerHandle, ChargerMeta, ChargerRegistry } from "./protocol.ts";
 import { sanitizeSegment } from "./topics.ts";
 
@@ -18,40 +19,6 @@ export interface HubSettings {
   republish_s: number;
   discovery: boolean;
   discovery_prefix: string;
-}
-
-interface Entry {
-  id: string;
-  owner: string;
-  meta: ChargerMeta;
-  driver: ChargerDriver | undefined;
-  state: NormalizedState;
-  /** The content (timestamps aside) last published, to publish on change only. */
-  published: string;
-  details: Map<string, string>;
-  /** Discovery config topics published for this charger, to clear the ones a new set no longer has. */
-  discovery: Set<string>;
-  generation: number;
-  /** Made on the first command: most chargers never get one, and a queue holds two streams. */
-  commands: CommandQueue | undefined;
-}
-
-/** What flows through the hub's sink: everything the normalized layout publishes. */
-type HubEvent =
-  | { kind: "state"; entry: Entry }
-  | { kind: "availability"; entry: Entry }
-  | { kind: "discovery"; entry: Entry }
-  | { kind: "detail"; entry: Entry; sub: string; payload: string }
-  | { kind: "reply"; id: string; body: Record<string, unknown> }
-  /** Empty retained payloads for everything the entry ever published. */
-  | { kind: "clear"; entry: Entry }
-  /** Written last by `stop()`: once it is through, everything before it is with MQTT. */
-  | { kind: "flush" };
-
-const TIMESTAMPS = new Set(["updated_at", "last_seen"]);
-
-function contentKey(s: NormalizedState): string {
-  return JSON.stringify(s, (k, v) => (TIMESTAMPS.has(k) ? undefined : v));
 }
 
 const ignore = () => {};
@@ -69,6 +36,8 @@ export class Hub implements ChargerRegistry {
   private readonly out: WritableStreamDefaultWriter<Publish>;
   private readonly events: WritableStreamDefaultWriter<HubEvent>;
   private observers = new Set<HubObserver>();
+  /** What every charger's handle may do to the hub: one object for all of them. */
+  private readonly ops: HandleOps = { send: (ev) => this.send(ev), goOffline: (e) => this.goOffline(e) };
   /** Commands whose reply goes back to their caller (the status page) instead of `/response`. */
   private direct = new WeakMap<Command, (r: Reply) => void>();
   /** Every command's outcome: ok, failed (refused or failed by the charger) or rejected before reaching it. */
@@ -159,7 +128,7 @@ export class Hub implements ChargerRegistry {
       return { id, update: () => Promise.resolve(), seen: ignore, detail: () => Promise.resolve(), detach: ignore };
     }
     if (!e) {
-      e = { id, owner, meta, driver, state: emptyState(meta.protocol), published: "", details: new Map(), discovery: new Set(), generation: 0, commands: undefined };
+      e = { id, owner, meta, driver, state: emptyState(meta.protocol), published: false, details: undefined, discovered: undefined, generation: 0, commands: undefined };
       this.chargers.set(id, e);
     } else {
       e.owner = owner;
@@ -168,32 +137,9 @@ export class Hub implements ChargerRegistry {
     }
     const entry = e;
     const generation = ++entry.generation;
-    // A replaced session must not be able to touch the newer one's state.
-    const live = () => entry.generation === generation;
     this.send({ kind: "availability", entry });
     if (this.settings.discovery) this.send({ kind: "discovery", entry });
-    return {
-      id,
-      update: (partial) => {
-        if (!live()) return Promise.resolve();
-        entry.state = { ...entry.state, ...partial, protocol: meta.protocol, updated_at: new Date().toISOString() };
-        if (contentKey(entry.state) === entry.published) return Promise.resolve();
-        // Marked now, so a burst of identical updates queues one publish, not one each.
-        entry.published = contentKey(entry.state);
-        return this.send({ kind: "state", entry });
-      },
-      seen: () => {
-        if (live()) entry.state.last_seen = new Date().toISOString();
-      },
-      detail: (sub, payload) => {
-        if (!live() || entry.details.get(sub) === payload) return Promise.resolve();
-        entry.details.set(sub, payload);
-        return this.send({ kind: "detail", entry, sub, payload });
-      },
-      detach: () => {
-        if (live() && entry.driver) this.goOffline(entry);
-      },
-    };
+    return new HubHandle(this.ops, entry, generation);
   }
 
   async remove(rawId: string): Promise<boolean> {
@@ -213,7 +159,7 @@ export class Hub implements ChargerRegistry {
   private goOffline(e: Entry): void {
     e.driver = undefined;
     e.state = { ...e.state, status: "offline", updated_at: new Date().toISOString() };
-    e.published = contentKey(e.state);
+    e.published = true;
     this.send({ kind: "state", entry: e });
     this.send({ kind: "availability", entry: e });
   }
@@ -239,23 +185,24 @@ export class Hub implements ChargerRegistry {
         return this.publish(this.topic(ev.entry.id, ev.sub), ev.payload, true);
       case "discovery": {
         const e = ev.entry;
+        const meta = e.meta;
         const now = new Set<string>();
-        for (const m of discoveryMessages(this.settings.discovery_prefix, this.settings.base_topic, e.id, e.meta)) {
+        for (const m of discoveryMessages(this.settings.discovery_prefix, this.settings.base_topic, e.id, meta)) {
           now.add(m.topic);
           await this.publish(m.topic, JSON.stringify(m.payload), true);
         }
         // Entities the charger no longer has (its capabilities changed) are removed from HA.
-        for (const t of e.discovery) if (!now.has(t)) await this.publish(t, "", true);
-        e.discovery = now;
+        for (const t of this.discoveryTopics(e.id, e.discovered)) if (!now.has(t)) await this.publish(t, "", true);
+        e.discovered = meta;
         return;
       }
       case "reply":
         return this.publish(this.topic(ev.id, "response"), JSON.stringify(ev.body), false);
       case "clear": {
         const e = ev.entry;
-        const topics = new Set([...e.discovery, ...discoveryMessages(this.settings.discovery_prefix, this.settings.base_topic, e.id, e.meta).map((m) => m.topic)]);
+        const topics = new Set([...this.discoveryTopics(e.id, e.discovered), ...this.discoveryTopics(e.id, e.meta)]);
         for (const t of topics) await this.publish(t, "", true);
-        for (const sub of e.details.keys()) await this.publish(this.topic(e.id, sub), "", true);
+        for (const sub of e.details?.keys() ?? []) await this.publish(this.topic(e.id, sub), "", true);
         await this.publish(this.topic(e.id, "availability"), "", true);
         await this.publish(this.topic(e.id), "", true);
         return this.notify(e.id, undefined);
@@ -263,6 +210,11 @@ export class Hub implements ChargerRegistry {
       case "flush":
         return;
     }
+  }
+
+  /** The discovery config topics `meta` gives the charger (none for none). */
+  private discoveryTopics(id: string, meta: ChargerMeta | undefined): string[] {
+    return meta ? discoveryMessages(this.settings.discovery_prefix, this.settings.base_topic, id, meta).map((m) => m.topic) : [];
   }
 
   private notify(id: string, entry: Entry | undefined): void {
@@ -284,7 +236,7 @@ export class Hub implements ChargerRegistry {
 
   private republishAll(): void {
     for (const e of this.chargers.values()) {
-      e.published = contentKey(e.state);
+      e.published = true;
       this.send({ kind: "state", entry: e });
       this.send({ kind: "availability", entry: e });
     }

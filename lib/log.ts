@@ -55,30 +55,57 @@ export function lineWriter(fd: number, stream: () => { write(bytes: Uint8Array):
 
 const writeStderr = lineWriter(2, () => process.stderr);
 
-export function createLogger(opts: LogOptions, bound: Fields = {}): Logger {
-  // stderr keeps stdout free for command output such as check-config.
-  const write = opts.write ?? writeStderr;
-  const emit = (level: LogLevel, msg: string, fields?: Fields) => {
-    if (rank[level] < rank[opts.level]) return;
-    const all = { ...bound, ...fields };
+/**
+ * A class, not an object of closures: every connection holds a logger or two (with its charger or
+ * remote bound), and methods on the prototype cost a connection nothing. A child keeps its own
+ * fields and its parent, merged only when a line is written (that is rare; connections are many).
+ */
+class FieldLogger implements Logger {
+  constructor(private readonly opts: LogOptions, private readonly write: (line: string) => void, private readonly bound: Fields, private readonly parent?: FieldLogger) {}
+
+  debug(msg: string, fields?: Fields): void {
+    this.emit("debug", msg, fields);
+  }
+
+  info(msg: string, fields?: Fields): void {
+    this.emit("info", msg, fields);
+  }
+
+  warn(msg: string, fields?: Fields): void {
+    this.emit("warn", msg, fields);
+  }
+
+  error(msg: string, fields?: Fields): void {
+    this.emit("error", msg, fields);
+  }
+
+  child(fields: Fields): Logger {
+    return new FieldLogger(this.opts, this.write, fields, this);
+  }
+
+  private fields(): Fields {
+    return this.parent ? { ...this.parent.fields(), ...this.bound } : this.bound;
+  }
+
+  private emit(level: LogLevel, msg: string, fields?: Fields): void {
+    if (rank[level] < rank[this.opts.level]) return;
+    const all = { ...this.fields(), ...fields };
     const time = new Date().toISOString();
-    if (opts.json) {
-      write(JSON.stringify({ time, level, msg, ...all }));
+    if (this.opts.json) {
+      this.write(JSON.stringify({ time, level, msg, ...all }));
     } else {
       const extra = Object.entries(all)
         .filter(([, v]) => v !== undefined)
         .map(([k, v]) => `${k}=${plain(v)}`)
         .join(" ");
-      write(`${time} ${level.toUpperCase().padEnd(5)} ${msg}${extra ? " " + extra : ""}`);
+      this.write(`${time} ${level.toUpperCase().padEnd(5)} ${msg}${extra ? " " + extra : ""}`);
     }
-  };
-  return {
-    debug: (m, f) => emit("debug", m, f),
-    info: (m, f) => emit("info", m, f),
-    warn: (m, f) => emit("warn", m, f),
-    error: (m, f) => emit("error", m, f),
-    child: (fields) => createLogger(opts, { ...bound, ...fields }),
-  };
+  }
+}
+
+export function createLogger(opts: LogOptions, bound: Fields = {}): Logger {
+  // stderr keeps stdout free for command output such as check-config.
+  return new FieldLogger(opts, opts.write ?? writeStderr, bound);
 }
 
 export const silentLogger: Logger = createLogger({ level: "silent", json: false });

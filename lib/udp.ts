@@ -40,51 +40,86 @@ export interface UdpEndpoint {
   close(): Promise<void>;
 }
 
-interface Peer {
-  controller: ReadableStreamDefaultController<Uint8Array>;
-  lastRx: number;
-  end(reason: string): void;
+/** What every peer of one endpoint shares. */
+interface PeerHost {
+  peers: Map<string, UdpPeer>;
+  send(data: Uint8Array, address: string, port: number): Promise<void>;
+}
+
+/** +64 per entry: even empty datagrams are bounded. */
+const datagramSize = (d: Uint8Array | undefined) => (d?.byteLength ?? 0) + 64;
+
+/**
+ * One peer's link, and its readable's source: a class, so its methods cost a peer nothing (the
+ * bridge holds one per charger host).
+ */
+class UdpPeer implements UdpLink, UnderlyingDefaultSource<Uint8Array> {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  readonly closed: Promise<CloseInfo>;
+  controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  lastRx = Date.now();
+  ended = false;
+  private resolveClosed: (c: CloseInfo) => void = () => {};
+
+  constructor(private readonly host: PeerHost, readonly remote: string, readonly address: string, readonly port: number, queueBytes: number) {
+    this.closed = new Promise<CloseInfo>((r) => (this.resolveClosed = r));
+    this.readable = new ReadableStream<Uint8Array>(this, { highWaterMark: queueBytes, size: datagramSize });
+    this.writable = new WritableStream<Uint8Array>(new PeerSink(this));
+  }
+
+  start(c: ReadableStreamDefaultController<Uint8Array>): void {
+    this.controller = c;
+  }
+
+  cancel(): void {
+    this.end("consumer cancelled");
+  }
+
+  close(reason?: string): void {
+    this.end(reason ?? "closed");
+  }
+
+  send(chunk: Uint8Array): Promise<void> {
+    return this.ended ? Promise.reject(new LinkError(`${this.remote}: link closed`)) : this.host.send(chunk, this.address, this.port);
+  }
+
+  end(reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.host.peers.delete(this.remote);
+    try {
+      this.controller?.close();
+    } catch {
+      // the consumer cancelled already
+    }
+    this.resolveClosed({ reason });
+  }
+}
+
+/** The writable's sink: its own object, since a sink's `close` is not the link's. */
+class PeerSink implements UnderlyingSink<Uint8Array> {
+  constructor(private readonly peer: UdpPeer) {}
+
+  write(chunk: Uint8Array): Promise<void> {
+    return this.peer.send(chunk);
+  }
 }
 
 export async function openUdp(opts: UdpOptions, onLink: (link: UdpLink) => void): Promise<UdpEndpoint> {
-  const peers = new Map<string, Peer>();
+  const peers = new Map<string, UdpPeer>();
   const maxPeers = opts.maxPeers ?? 4096;
   const queueBytes = opts.queueBytes ?? 256 * 1024;
   let dropped = 0;
   let closing = false;
   const adapter = await sockets();
+  const host: PeerHost = { peers, send: (data, address, port) => udp.send(data, address, port) };
 
-  const newPeer = (key: string, address: string, port: number): Peer | undefined => {
-    let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
-    let resolveClosed: (c: CloseInfo) => void = () => {};
-    const closed = new Promise<CloseInfo>((r) => (resolveClosed = r));
-    let ended = false;
-    const end = (reason: string) => {
-      if (ended) return;
-      ended = true;
-      peers.delete(key);
-      try {
-        controller?.close();
-      } catch {
-        // the consumer cancelled already
-      }
-      resolveClosed({ reason });
-    };
-    const readable = new ReadableStream<Uint8Array>(
-      {
-        start: (c) => void (controller = c),
-        cancel: () => end("consumer cancelled"),
-      },
-      // +64 per entry: even empty datagrams are bounded.
-      { highWaterMark: queueBytes, size: (d) => (d?.byteLength ?? 0) + 64 },
-    );
-    const writable = new WritableStream<Uint8Array>({
-      write: (chunk) => (ended ? Promise.reject(new LinkError(`${key}: link closed`)) : udp.send(chunk, address, port)),
-    });
-    if (!controller) return undefined;
-    const peer: Peer = { controller, lastRx: Date.now(), end };
+  const newPeer = (key: string, address: string, port: number): UdpPeer | undefined => {
+    const peer = new UdpPeer(host, key, address, port, queueBytes);
+    if (!peer.controller) return undefined;
     peers.set(key, peer);
-    onLink({ readable, writable, remote: key, address, port, closed, close: (reason) => end(reason ?? "closed") });
+    onLink(peer);
     return peer;
   };
 
@@ -101,11 +136,12 @@ export async function openUdp(opts: UdpOptions, onLink: (link: UdpLink) => void)
       if (!peer) return;
     }
     peer.lastRx = Date.now();
-    if ((peer.controller.desiredSize ?? 1) <= 0) {
+    const controller = peer.controller;
+    if (!controller || (controller.desiredSize ?? 1) <= 0) {
       dropped++;
       return;
     }
-    peer.controller.enqueue(d.data);
+    controller.enqueue(d.data);
   };
 
   const udp = await adapter.bindUdp(opts, onDatagram);

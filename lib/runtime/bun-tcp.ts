@@ -6,54 +6,80 @@ import { errorMessage } from "../errors.ts";
 import { type CloseInfo, formatHostPort, type Link, LinkError } from "../link.ts";
 import type { Listener, TcpDialOptions, TcpListenOptions, TlsClientOptions, TlsServerOptions } from "../sockets.ts";
 
-/** One socket's state, kept in its `data`. */
-class Conn {
-  readonly link: Link;
+/**
+ * One socket's state, kept in its `data`. A class that is the link and its readable's source at
+ * once, with the writable's sink beside it: methods cost a connection nothing, closures would (the
+ * bridge holds one per connected charger).
+ */
+class Conn implements Link, UnderlyingDefaultSource<Uint8Array> {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  readonly remote: string;
+  readonly closed: Promise<CloseInfo>;
   controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   readClosed = false;
   pending: { rest: Uint8Array; resolve(): void; reject(e: Error): void } | undefined;
   why: string | undefined;
   private resolveClosed: (c: CloseInfo) => void = () => {};
 
-  constructor(s: Sock) {
-    const remote = formatHostPort(s.remoteAddress, s.remotePort);
-    const closed = new Promise<CloseInfo>((r) => (this.resolveClosed = r));
-    const readable = new ReadableStream<Uint8Array>({
-      start: (c) => void (this.controller = c),
-      pull: () => s.resume(),
-      cancel: () => {
-        this.readClosed = true;
-        s.terminate();
-      },
-    }, { highWaterMark: 16 });
-    const writable = new WritableStream<Uint8Array>({
-      write: (chunk) => {
-        if (s.readyState <= 0) return Promise.reject(new LinkError(`${remote}: closed`));
-        const n = s.write(chunk);
-        if (n === chunk.length) return;
-        if (n < 0) return Promise.reject(new LinkError(`${remote}: closed`));
-        return new Promise<void>((resolve, reject) => (this.pending = { rest: chunk.subarray(n), resolve, reject }));
-      },
-      close: () => void s.end(),
-      abort: () => s.terminate(),
-    });
-    this.link = {
-      readable,
-      writable,
-      remote,
-      closed,
-      close: (reason) => {
-        this.why ??= reason;
-        s.end();
-        const t = setTimeout(() => s.terminate(), CLOSE_GRACE_MS);
-        void closed.then(() => clearTimeout(t));
-      },
-    };
+  constructor(readonly s: Sock) {
+    this.remote = formatHostPort(s.remoteAddress, s.remotePort);
+    this.closed = new Promise<CloseInfo>((r) => (this.resolveClosed = r));
+    this.readable = new ReadableStream<Uint8Array>(this, { highWaterMark: 16 });
+    this.writable = new WritableStream<Uint8Array>(new TcpSink(this));
     s.setNoDelay(true);
+  }
+
+  get link(): Link {
+    return this;
+  }
+
+  // The readable's underlying source.
+  start(c: ReadableStreamDefaultController<Uint8Array>): void {
+    this.controller = c;
+  }
+
+  pull(): void {
+    this.s.resume();
+  }
+
+  cancel(): void {
+    this.readClosed = true;
+    this.s.terminate();
+  }
+
+  close(reason?: string): void {
+    this.why ??= reason;
+    const s = this.s;
+    s.end();
+    const t = setTimeout(() => s.terminate(), CLOSE_GRACE_MS);
+    void this.closed.then(() => clearTimeout(t));
   }
 
   ended(reason: string): void {
     this.resolveClosed({ reason: this.why ?? reason });
+  }
+}
+
+/** The writable's sink: its own object, since a sink's `close` is not the link's. */
+class TcpSink implements UnderlyingSink<Uint8Array> {
+  constructor(private readonly c: Conn) {}
+
+  write(chunk: Uint8Array): Promise<void> | undefined {
+    const s = this.c.s;
+    if (s.readyState <= 0) return Promise.reject(new LinkError(`${this.c.remote}: closed`));
+    const n = s.write(chunk);
+    if (n === chunk.length) return;
+    if (n < 0) return Promise.reject(new LinkError(`${this.c.remote}: closed`));
+    return new Promise<void>((resolve, reject) => (this.c.pending = { rest: chunk.subarray(n), resolve, reject }));
+  }
+
+  close(): void {
+    void this.c.s.end();
+  }
+
+  abort(): void {
+    this.c.s.terminate();
   }
 }
 

@@ -82,81 +82,118 @@ export async function decideUpgrade<C>(req: Request, remoteAddress: string, opts
 const CLOSE_GRACE_MS = 2000;
 const decoder = new TextDecoder();
 
-export function wsLink<C>(port: WsPort, remote: string, opts: WsServerOptions<C>): WsLinkFeed {
-  const maxQueued = opts.maxQueued ?? 1000;
-  const maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024;
-  let missed = 0;
-  let readClosed = false;
-  let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
-  let resolveClosed: (c: CloseInfo) => void = () => {};
-  const closed = new Promise<CloseInfo>((r) => (resolveClosed = r));
-  const ping = port.ping;
-  const pinger = ping && opts.pingIntervalMs > 0
-    ? setInterval(() => {
-        if (missed >= opts.maxMissedPongs) {
-          port.terminate();
-          return;
-        }
-        missed++;
-        try {
-          ping.call(port);
-        } catch {
-          // closing anyway
-        }
-      }, opts.pingIntervalMs)
-    : undefined;
-  const finishRead = () => {
-    if (readClosed) return;
-    readClosed = true;
-    try {
-      controller?.close();
-    } catch {
-      // cancelled already
+/**
+ * One open socket as a link: a class, so its methods cost a connection nothing (the bridge holds
+ * one per connected charge point). It is the link, the adapter's feed and its readable's source.
+ */
+class WsConn<C> implements WsLinkFeed, MessageLink, UnderlyingDefaultSource<Uint8Array> {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  readonly closed: Promise<CloseInfo>;
+  readonly protocol: string;
+  private missed = 0;
+  private readClosed = false;
+  private closing = false;
+  private controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  private resolveClosed: (c: CloseInfo) => void = () => {};
+  private readonly pinger: ReturnType<typeof setInterval> | undefined;
+
+  constructor(private readonly port: WsPort, readonly remote: string, private readonly opts: WsServerOptions<C>) {
+    this.protocol = port.protocol;
+    this.closed = new Promise<CloseInfo>((r) => (this.resolveClosed = r));
+    this.pinger = port.ping && opts.pingIntervalMs > 0 ? setInterval(pingTick, opts.pingIntervalMs, this) : undefined;
+    this.readable = new ReadableStream<Uint8Array>(this, { highWaterMark: 0 });
+    this.writable = new WritableStream<Uint8Array>(new WsSink(this));
+  }
+
+  get link(): MessageLink {
+    return this;
+  }
+
+  // The readable's underlying source.
+  start(c: ReadableStreamDefaultController<Uint8Array>): void {
+    this.controller = c;
+  }
+
+  cancel(): void {
+    this.readClosed = true;
+    this.close();
+  }
+
+  close(reason = "", code = 1000): void {
+    if (!this.port.isOpen() || this.closing) return;
+    this.closing = true;
+    this.port.close(code, reason);
+    const t = setTimeout(() => this.port.terminate(), CLOSE_GRACE_MS);
+    void this.closed.then(() => clearTimeout(t));
+  }
+
+  /** One outgoing message (the writable's write). */
+  send(chunk: Uint8Array): void {
+    if (!this.port.isOpen() || this.closing) throw new LinkError(`${this.remote}: websocket is not open`);
+    // A peer that sends but never reads would otherwise grow our send buffer without bound.
+    const maxBuffered = this.opts.maxBufferedBytes ?? 1024 * 1024;
+    if (!this.port.sendText(decoder.decode(chunk)) || this.port.bufferedAmount() > maxBuffered) {
+      this.opts.log?.warn("websocket peer does not read its messages, closing", { remote: this.remote, buffered_bytes: this.port.bufferedAmount(), limit: maxBuffered });
+      this.close("peer does not read", 1008);
     }
-  };
-  let closing = false;
-  const close = (reason = "", code = 1000) => {
-    if (!port.isOpen() || closing) return;
-    closing = true;
-    port.close(code, reason);
-    const t = setTimeout(() => port.terminate(), CLOSE_GRACE_MS);
-    void closed.then(() => clearTimeout(t));
-  };
-  const readable = new ReadableStream<Uint8Array>({
-    start: (c) => void (controller = c),
-    cancel() {
-      readClosed = true;
-      close();
-    },
-  }, { highWaterMark: 0 });
-  const tooMuch = () => {
-    opts.log?.warn("websocket peer does not read its messages, closing", { remote, buffered_bytes: port.bufferedAmount(), limit: maxBuffered });
-    close("peer does not read", 1008);
-  };
-  const writable = new WritableStream<Uint8Array>({
-    write(chunk) {
-      if (!port.isOpen() || closing) throw new LinkError(`${remote}: websocket is not open`);
-      // A peer that sends but never reads would otherwise grow our send buffer without bound.
-      if (!port.sendText(decoder.decode(chunk)) || port.bufferedAmount() > maxBuffered) tooMuch();
-    },
-  });
-  return {
-    link: { protocol: port.protocol, remote, readable, writable, closed, close },
-    message(data) {
-      if (readClosed || !controller) return;
-      if (-(controller.desiredSize ?? 0) >= maxQueued) {
-        close("too many unprocessed messages", 1008);
-        return;
+  }
+
+  /** The ping timer: a peer that missed too many pongs is dropped. */
+  tick(): void {
+    if (this.missed >= this.opts.maxMissedPongs) {
+      this.port.terminate();
+      return;
+    }
+    this.missed++;
+    try {
+      this.port.ping?.();
+    } catch {
+      // closing anyway
+    }
+  }
+
+  message(data: Uint8Array): void {
+    const controller = this.controller;
+    if (this.readClosed || !controller) return;
+    if (-(controller.desiredSize ?? 0) >= (this.opts.maxQueued ?? 1000)) {
+      this.close("too many unprocessed messages", 1008);
+      return;
+    }
+    controller.enqueue(data);
+  }
+
+  pong(): void {
+    this.missed = 0;
+  }
+
+  ended(code: number, reason: string): void {
+    if (this.pinger) clearInterval(this.pinger);
+    if (!this.readClosed) {
+      this.readClosed = true;
+      try {
+        this.controller?.close();
+      } catch {
+        // cancelled already
       }
-      controller.enqueue(data);
-    },
-    pong() {
-      missed = 0;
-    },
-    ended(code, reason) {
-      if (pinger) clearInterval(pinger);
-      finishRead();
-      resolveClosed({ code, reason });
-    },
-  };
+    }
+    this.resolveClosed({ code, reason });
+  }
+}
+
+function pingTick(c: WsConn<unknown>): void {
+  c.tick();
+}
+
+/** The writable's sink: its own object, since a sink's `close` is not the link's. */
+class WsSink implements UnderlyingSink<Uint8Array> {
+  constructor(private readonly conn: WsConn<unknown>) {}
+
+  write(chunk: Uint8Array): void {
+    this.conn.send(chunk);
+  }
+}
+
+export function wsLink<C>(port: WsPort, remote: string, opts: WsServerOptions<C>): WsLinkFeed {
+  return new WsConn(port, remote, opts);
 }

@@ -21,6 +21,9 @@ export type ControlSession = Pick<DehneSession, "request">;
 /** Runs `fn` after `ms`; returns how to cancel it. Injected in unit tests together with `now`. */
 export type Schedule = (fn: () => void, ms: number) => () => void;
 
+/** Shared by every control: nothing to cancel yet. */
+const noop = () => {};
+
 const realSchedule: Schedule = (fn, ms) => {
   const t = setTimeout(fn, ms);
   return () => clearTimeout(t);
@@ -45,7 +48,7 @@ export class DehneControl {
    * pushing it out (and with it the opening) for ever.
    */
   private stopDeadline = 0;
-  private cancelDeadline: () => void = () => {};
+  private cancelDeadline: () => void = noop;
   /** Every command path (/set, /request, to_dehneEVSE) is checked by this one guard. */
   readonly guard: ChargeGuard;
   readonly limiter: SwitchLimiter;

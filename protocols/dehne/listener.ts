@@ -5,6 +5,7 @@ import { countedCodec } from "../../lib/metrics.ts";
 import { BurstLog } from "../../lib/burst-log.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { formatHostPort, framed, type Link, parseHostPort } from "../../lib/link.ts";
+import type { Logger } from "../../lib/log.ts";
 import type { BridgeContext, Running } from "../../lib/protocol.ts";
 import { listenTcp } from "../../lib/tcp.ts";
 import { dehneCodec } from "./codec.ts";
@@ -54,52 +55,26 @@ export async function startDehne(ctx: BridgeContext, cfg: DehneConfig): Promise<
       }, Math.min(forgetMs, 3_600_000))
     : undefined;
 
-  /** Where one session's events go, in order. */
-  const sink = (session: DehneSession) => {
-    let device: DehneDevice | undefined;
-    let slog = log.child({ remote: session.remote });
-    return new WritableStream<SessionEvent>({
-      write: async (ev) => {
-        switch (ev.kind) {
-          case "handshake": {
-            const d = deviceFor(ev.handshake.serial);
-            if (typeof d === "string") {
-              refusals.note({ serial: ev.handshake.serial, remote: session.remote, reason: d });
-              session.close(`refused: ${d}`);
-              return;
-            }
-            device = d;
-            slog = slog.child({ charger: d.clientId });
-            return d.attach(session, ev.handshake);
-          }
-          case "message":
-            return device?.onMessage(session, ev.message);
-          case "bad":
-            badFrames++;
-            slog.warn("bad frame from charger", { error: ev.error.message, fatal: ev.error.fatal });
-            return;
-          case "closed":
-            sessions.delete(session);
-            if (device) device.detach(session, ev.reason);
-            else if (!session.handshake) slog.info("connection closed before the handshake", { reason: ev.reason });
-        }
-      },
-    });
+  const feed: SinkDeps = {
+    deviceFor,
+    refused: (note) => refusals.note(note),
+    badFrame: () => void badFrames++,
+    ended: (session) => void sessions.delete(session),
+  };
+  // Shared by every connection: the codec makes fresh decoder state per link.
+  const codec = countedCodec(dehneCodec, "dehne", (i) => i.kind === "bad" || i.kind === "fatal");
+  const sessionOpts = {
+    handshakeTimeoutMs: cfg.handshake_timeout_s * 1000,
+    replyTimeoutMs: cfg.reply_timeout_s * 1000,
+    pollIntervalMs: cfg.poll_interval_s * 1000,
+    maxQueue: 32,
   };
 
   const accept = (link: Link) => {
-    const session = new DehneSession(
-      framed(link, countedCodec(dehneCodec, "dehne", (i) => i.kind === "bad" || i.kind === "fatal")),
-      {
-        handshakeTimeoutMs: cfg.handshake_timeout_s * 1000,
-        replyTimeoutMs: cfg.reply_timeout_s * 1000,
-        pollIntervalMs: cfg.poll_interval_s * 1000,
-        maxQueue: 32,
-      },
-      log.child({ remote: link.remote }),
-    );
+    const slog = log.child({ remote: link.remote });
+    const session = new DehneSession(framed(link, codec), sessionOpts, slog);
     sessions.add(session);
-    session.events.pipeTo(sink(session)).catch((err: unknown) => {
+    session.events.pipeTo(new WritableStream(new SessionSink(feed, session, slog))).catch((err: unknown) => {
       log.error("dehne session failed", { remote: link.remote, error: errorMessage(err) });
       session.close(`internal error: ${errorMessage(err)}`);
     });
@@ -124,4 +99,46 @@ export async function startDehne(ctx: BridgeContext, cfg: DehneConfig): Promise<
       await server.close();
     },
   };
+}
+
+/** What every connection's sink shares: the listener's bookkeeping. */
+interface SinkDeps {
+  deviceFor(serial: string): DehneDevice | string;
+  refused(note: { serial: string; remote: string; reason: string }): void;
+  badFrame(): void;
+  ended(session: DehneSession): void;
+}
+
+/** Where one session's events go, in order: a class, as the bridge holds one per connected charger. */
+class SessionSink implements UnderlyingSink<SessionEvent> {
+  private device: DehneDevice | undefined;
+
+  constructor(private readonly deps: SinkDeps, private readonly session: DehneSession, private readonly log: Logger) {}
+
+  write(ev: SessionEvent): Promise<void> | undefined {
+    const session = this.session;
+    switch (ev.kind) {
+      case "handshake": {
+        const d = this.deps.deviceFor(ev.handshake.serial);
+        if (typeof d === "string") {
+          this.deps.refused({ serial: ev.handshake.serial, remote: session.remote, reason: d });
+          session.close(`refused: ${d}`);
+          return;
+        }
+        this.device = d;
+        return d.attach(session, ev.handshake);
+      }
+      case "message":
+        return this.device?.onMessage(session, ev.message);
+      case "bad":
+        this.deps.badFrame();
+        // The charger's name is a field of the line, not of a child logger kept per connection.
+        this.log.warn("bad frame from charger", { ...(this.device ? { charger: this.device.clientId } : {}), error: ev.error.message, fatal: ev.error.fatal });
+        return;
+      case "closed":
+        this.deps.ended(session);
+        if (this.device) this.device.detach(session, ev.reason);
+        else if (!session.handshake) this.log.info("connection closed before the handshake", { reason: ev.reason });
+    }
+  }
 }

@@ -2,9 +2,9 @@
 // strictly one request in flight (the protocol has no request ids: a reply is matched by its type,
 // spec §6, G11). Frames in, session events out, as a stream: whoever reads `events` slowly slows
 // the reading of the socket.
-import { transformReadable } from "../../lib/transform.ts";
+import { type Step, transformReadable } from "../../lib/transform.ts";
 import { type ProtocolError, TimeoutError, errorMessage } from "../../lib/errors.ts";
-import { Exchange } from "../../lib/exchange.ts";
+import { Exchange, type ExchangeOptions } from "../../lib/exchange.ts";
 import type { Link } from "../../lib/link.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { ChargerItem } from "./codec.ts";
@@ -33,7 +33,7 @@ export class DehneSession {
   handshake: Handshake | undefined;
   readonly events: ReadableStream<SessionEvent>;
   private readonly exchange: Exchange<ServerRequest, ChargerMessage, Reply>;
-  private readonly timers: ReturnType<typeof setTimeout>[] = [];
+  private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   private poller: ReturnType<typeof setInterval> | undefined;
   private closedReason: string | undefined;
   /** Collect requests queued or in flight: a poll is not doubled. */
@@ -42,27 +42,9 @@ export class DehneSession {
   frames = 0;
 
   constructor(private readonly link: Link<ChargerItem, ServerRequest>, private readonly opts: SessionOptions, private readonly log: Logger) {
-    const writer = link.writable.getWriter();
-    writer.closed.catch(() => {});
-    this.exchange = new Exchange<ServerRequest, ChargerMessage, Reply>({
-      send: (req) => writer.write(req),
-      keyOf: (m) => (m.type === "notify" ? undefined : m.type),
-      maxInFlight: 1,
-      maxQueued: opts.maxQueue,
-      timeoutMs: opts.replyTimeoutMs,
-      // Replies carry no id: after a missing one, a late one would answer the wrong request.
-      onTimeout: (err) => this.close(`${err.message}; connection closed`),
-    });
-    this.timers.push(setTimeout(() => {
-      if (!this.handshake) this.close(`no handshake within ${opts.handshakeTimeoutMs} ms`);
-    }, opts.handshakeTimeoutMs));
-    this.events = transformReadable<ChargerItem, SessionEvent>(link.readable, {
-      transform: (item, out) => this.onItem(item, out),
-      flush: (out) => {
-        this.close(this.handshake ? "charger closed the connection" : "connection closed before the handshake completed");
-        out.enqueue({ kind: "closed", reason: this.closedReason ?? "closed" });
-      },
-    });
+    this.exchange = new Exchange<ServerRequest, ChargerMessage, Reply>(new DehneWire(this, link.writable.getWriter(), opts));
+    this.handshakeTimer = setTimeout(handshakeDue, opts.handshakeTimeoutMs, this);
+    this.events = transformReadable<ChargerItem, SessionEvent>(link.readable, new SessionSteps(this));
   }
 
   get isClosed(): boolean {
@@ -97,21 +79,33 @@ export class DehneSession {
   close(reason: string): void {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
-    for (const t of this.timers) clearTimeout(t);
+    clearTimeout(this.handshakeTimer);
     if (this.poller) clearInterval(this.poller);
     this.exchange.close(new Error(`connection closed: ${reason}`));
     this.link.close(reason);
   }
 
-  private onItem(item: ChargerItem, out: TransformStreamDefaultController<SessionEvent>): void {
+  /** The handshake timer: a connection that never says who it is goes. */
+  handshakeDue(): void {
+    if (!this.handshake) this.close(`no handshake within ${this.opts.handshakeTimeoutMs} ms`);
+  }
+
+  /** The charger's side ended: the last event. */
+  ended(out: TransformStreamDefaultController<SessionEvent>): void {
+    this.close(this.handshake ? "charger closed the connection" : "connection closed before the handshake completed");
+    out.enqueue({ kind: "closed", reason: this.closedReason ?? "closed" });
+  }
+
+  onItem(item: ChargerItem, out: TransformStreamDefaultController<SessionEvent>): void {
     if (this.closedReason !== undefined) return;
     switch (item.kind) {
       case "handshake":
         this.handshake = item.handshake;
+        clearTimeout(this.handshakeTimer);
         out.enqueue({ kind: "handshake", handshake: item.handshake });
         if (this.opts.pollIntervalMs > 0) {
           this.poll();
-          this.poller = setInterval(() => this.poll(), this.opts.pollIntervalMs);
+          this.poller = setInterval(pollDue, this.opts.pollIntervalMs, this);
         }
         return;
       case "message":
@@ -132,8 +126,59 @@ export class DehneSession {
     }
   }
 
-  private poll(): void {
+  poll(): void {
     if (this.closedReason !== undefined || this.collects > 0) return;
     this.request({ type: "collect" }).catch((err: unknown) => this.log.debug("poll failed", { error: errorMessage(err) }));
   }
 }
+
+// Timer callbacks and the session's helpers are shared by every session (the session rides along
+// as an argument or a field): per-connection closures would cost each connected charger.
+function handshakeDue(s: DehneSession): void {
+  s.handshakeDue();
+}
+
+function pollDue(s: DehneSession): void {
+  s.poll();
+}
+
+/** The session's frames in, events out. */
+class SessionSteps implements Step<ChargerItem, SessionEvent> {
+  constructor(private readonly s: DehneSession) {}
+
+  transform(item: ChargerItem, out: TransformStreamDefaultController<SessionEvent>): void {
+    this.s.onItem(item, out);
+  }
+
+  flush(out: TransformStreamDefaultController<SessionEvent>): void {
+    this.s.ended(out);
+  }
+}
+
+/** How the exchange writes requests and matches replies on one connection. */
+class DehneWire implements ExchangeOptions<ServerRequest, ChargerMessage, Reply> {
+  readonly maxInFlight = 1;
+  readonly maxQueued: number;
+  readonly timeoutMs: number;
+
+  constructor(private readonly s: DehneSession, private readonly writer: WritableStreamDefaultWriter<ServerRequest>, opts: SessionOptions) {
+    writer.closed.catch(ignore);
+    this.maxQueued = opts.maxQueue;
+    this.timeoutMs = opts.replyTimeoutMs;
+  }
+
+  send(req: ServerRequest): Promise<void> {
+    return this.writer.write(req);
+  }
+
+  keyOf(m: ChargerMessage): Reply | undefined {
+    return m.type === "notify" ? undefined : m.type;
+  }
+
+  /** Replies carry no id: after a missing one, a late one would answer the wrong request. */
+  onTimeout(err: TimeoutError): void {
+    this.s.close(`${err.message}; connection closed`);
+  }
+}
+
+const ignore = () => {};

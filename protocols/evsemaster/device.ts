@@ -31,7 +31,8 @@ export class EvseDevice implements ChargerDriver {
   private readonly view: ChargerView;
   private readonly guard: ChargeGuard;
   private handle: ChargerHandle | undefined;
-  private metaKey = "";
+  /** The meta last attached with (the hub keeps it too), to re-attach only when it changed. */
+  private attachedMeta: ChargerMeta | undefined;
   private readonly ctx: ActionContext;
 
   constructor(readonly serial: string, readonly cfg: ChargerConfig | undefined, session: EvseSession, private readonly env: DeviceEnv) {
@@ -51,7 +52,7 @@ export class EvseDevice implements ChargerDriver {
 
   /** Where the session's events go, in order; each write resolves once MQTT has taken the result. */
   sink(): WritableStream<SessionEvent> {
-    return new WritableStream<SessionEvent>({ write: (ev) => this.onEvent(ev) });
+    return new WritableStream<SessionEvent>(new DeviceSink(this));
   }
 
   set(cmd: SetCommand): Promise<unknown> {
@@ -80,7 +81,7 @@ export class EvseDevice implements ChargerDriver {
     };
   }
 
-  private async onEvent(ev: SessionEvent): Promise<void> {
+  async onEvent(ev: SessionEvent): Promise<void> {
     switch (ev.kind) {
       case "state":
         return this.onState(ev.state, ev.fresh);
@@ -156,13 +157,23 @@ export class EvseDevice implements ChargerDriver {
 
   private rememberMeta(): ChargerMeta {
     const meta = this.meta();
-    this.metaKey = JSON.stringify(meta);
+    this.attachedMeta = meta;
     return meta;
   }
 
   /** Re-attaching republishes Home Assistant discovery with what we now know about the device. */
   private updateMeta(): void {
-    if (!this.handle || JSON.stringify(this.meta()) === this.metaKey) return;
+    // Compared as JSON texts made now: a text kept per charger would cost memory for every one.
+    if (!this.handle || JSON.stringify(this.meta()) === JSON.stringify(this.attachedMeta)) return;
     this.handle = this.env.hub.attach(this.serial, this.rememberMeta(), this);
+  }
+}
+
+/** The session's events into the device: one small object rather than a closure per charger. */
+class DeviceSink implements UnderlyingSink<SessionEvent> {
+  constructor(private readonly device: EvseDevice) {}
+
+  write(ev: SessionEvent): Promise<void> {
+    return this.device.onEvent(ev);
   }
 }

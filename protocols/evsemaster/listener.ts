@@ -23,6 +23,9 @@ export interface EvsemasterListener extends Running {
   device(serial: string): EvseDevice | undefined;
 }
 
+/** Shared: a closure per host link would be kept as long as the link. */
+const ignore = () => {};
+
 interface Charger {
   session: EvseSession;
   device: EvseDevice;
@@ -99,17 +102,18 @@ export async function startEvsemaster(ctx: BridgeContext, cfg: EvsemasterConfig,
     await c.session.receive(item.message, from);
   };
 
+  // Shared by every host link: the codec makes fresh decoder state per link.
+  const codec = countedCodec(evsemasterCodec, "evsemaster", (d) => !d.ok);
+  const routeFailed = (err: unknown) => log.error("datagram handling failed", { error: errorMessage(err) });
   const onLink = (link: UdpLink) => {
-    const f = framed(link, countedCodec(evsemasterCodec, "evsemaster", (d) => !d.ok));
+    const f = framed(link, codec);
     const writer = f.writable.getWriter();
-    writer.closed.catch(() => {});
+    writer.closed.catch(ignore);
     links.set(link.remote, writer);
     const from = { address: link.address, port: link.port };
     const pump = f.readable
-      .pipeTo(new WritableStream({
-        write: (item) => route(item, from).catch((err: unknown) => log.error("datagram handling failed", { error: errorMessage(err) })),
-      }))
-      .catch(() => {})
+      .pipeTo(new WritableStream(new RouteSink(route, from, routeFailed)))
+      .catch(ignore)
       .finally(() => {
         if (links.get(link.remote) === writer) links.delete(link.remote);
         pumps.delete(pump);
@@ -171,4 +175,17 @@ export async function startEvsemaster(ctx: BridgeContext, cfg: EvsemasterConfig,
       });
     },
   };
+}
+
+/** One host link's datagrams into the router: a small object rather than a closure per host. */
+class RouteSink implements UnderlyingSink<Decoded<EvseMessage>> {
+  constructor(
+    private readonly route: (item: Decoded<EvseMessage>, from: Endpoint) => Promise<void>,
+    private readonly from: Endpoint,
+    private readonly failed: (err: unknown) => void,
+  ) {}
+
+  write(item: Decoded<EvseMessage>): Promise<void> {
+    return this.route(item, this.from).catch(this.failed);
+  }
 }

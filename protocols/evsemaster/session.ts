@@ -11,9 +11,10 @@ import type { Endpoint, EndpointGuard } from "./endpoint.ts";
 import type { StatusData } from "./evse-payloads.ts";
 import { type ConfigFetch, fetchConfig } from "./fetch-config.ts";
 import { passwordBytes } from "./frame.ts";
+import { EventSource, EvseWire, sameLinkState } from "./session-wiring.ts";
 import { LoginFlow } from "./login.ts";
 import type { PinBook } from "./pins.ts";
-import { type LinkState, replyKey, type SendDatagram, type SessionEvent, type SessionOptions } from "./session-types.ts";
+import { type LinkState, type SendDatagram, type SessionEvent, type SessionOptions } from "./session-types.ts";
 
 
 const NO_PIN = new Uint8Array(6);
@@ -21,8 +22,10 @@ const WARN_QUIET_MS = 600_000;
 
 export class EvseSession {
   readonly events: ReadableStream<SessionEvent>;
-  private controller: ReadableStreamDefaultController<SessionEvent> | undefined;
-  private drained: (() => void)[] = [];
+  /** Set by the events' source once the stream exists. */
+  controller: ReadableStreamDefaultController<SessionEvent> | undefined;
+  /** Made when a receive first waits for the device: most never do. */
+  private drained: (() => void)[] | undefined;
   private exchange: Exchange<AppMessage, EvseMessage, string>;
   private readonly login: LoginFlow;
   private closed = false;
@@ -30,7 +33,8 @@ export class EvseSession {
   private lastRxAt = 0;
   private lastHeadingAnsweredAt = 0;
   private configDueAt = Number.POSITIVE_INFINITY;
-  private published = "";
+  /** The link state last emitted, to emit on change only. */
+  private published: LinkState | undefined;
   private quietUntil = 0;
   /** Status datagrams taken so far: tells a fresh status from one older than a command. */
   statusCount = 0;
@@ -49,14 +53,7 @@ export class EvseSession {
     this.lastRxAt = now();
     this.exchange = this.newExchange();
     this.exchange.close(new CommandError("not logged in"));
-    this.events = new ReadableStream<SessionEvent>(
-      {
-        start: (c) => void (this.controller = c),
-        pull: () => this.drain(),
-        cancel: () => this.close("events cancelled"),
-      },
-      { highWaterMark: 32 },
-    );
+    this.events = new ReadableStream<SessionEvent>(new EventSource(this), { highWaterMark: 32 });
   }
 
   get serial(): string {
@@ -233,17 +230,11 @@ export class EvseSession {
   }
 
   private newExchange(): Exchange<AppMessage, EvseMessage, string> {
-    return new Exchange<AppMessage, EvseMessage, string>({
-      send: (m) => this.transmit(m),
-      keyOf: replyKey,
-      maxInFlight: 16,
-      maxQueued: 64,
-      timeoutMs: this.opts.timing.replyTimeoutMs,
-    });
+    return new Exchange<AppMessage, EvseMessage, string>(new EvseWire(this, this.opts.timing.replyTimeoutMs));
   }
 
   /** Sends a datagram to the charger's endpoint with the session's PIN (§1, §2.3). */
-  private transmit(m: AppMessage): Promise<void> {
+  transmit(m: AppMessage): Promise<void> {
     const to = this.guard.current;
     const attempt = this.login.attempt;
     const password = attempt ? passwordBytes(attempt.pin) : NO_PIN;
@@ -323,12 +314,12 @@ export class EvseSession {
 
   private emitState(fresh: boolean): void {
     const state = this.snapshot();
-    this.published = JSON.stringify(state);
+    this.published = state;
     this.emit({ kind: "state", state, fresh });
   }
 
   private emitStateIfChanged(): void {
-    if (JSON.stringify(this.snapshot()) !== this.published) this.emitState(false);
+    if (!this.published || !sameLinkState(this.snapshot(), this.published)) this.emitState(false);
   }
 
   private emit(ev: SessionEvent): void {
@@ -338,10 +329,14 @@ export class EvseSession {
 
   private ready(): Promise<void> {
     if (this.closed || (this.controller?.desiredSize ?? 1) > 0) return Promise.resolve();
-    return new Promise((resolve) => this.drained.push(resolve));
+    return new Promise((resolve) => (this.drained ??= []).push(resolve));
   }
 
-  private drain(): void {
-    for (const resolve of this.drained.splice(0)) resolve();
+  /** The device has room for events again. */
+  drain(): void {
+    const waiting = this.drained;
+    if (!waiting) return;
+    this.drained = undefined;
+    for (const resolve of waiting) resolve();
   }
 }

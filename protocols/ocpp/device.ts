@@ -223,18 +223,30 @@ export class OcppDevice {
 
   /** `connectorId` 0 acts on the whole charger. */
   private driverFor(connectorId: number): ChargerDriver {
-    return {
-      set: async (cmd: SetCommand) => {
-        this.live();
-        // Checked before anything is sent: a command that fails validation must switch nothing either.
-        const limit = cmd.current_limit_a === undefined ? undefined : this.control.guard(connectorId).current(cmd.current_limit_a);
-        const result: Record<string, unknown> = {};
-        if (cmd.enabled !== undefined) Object.assign(result, await this.control.setEnabled(connectorId, cmd.enabled));
-        if (limit) Object.assign(result, await this.control.setLimit(connectorId, limit));
-        return result;
-      },
-      request: (action: string, args: Record<string, unknown>) => this.run(connectorId, action, args),
-    };
+    return new ConnectorDriver(this, connectorId);
+  }
+
+  /** A normalized `/set` for the device of `connectorId`. */
+  async set(connectorId: number, cmd: SetCommand): Promise<unknown> {
+    this.live();
+    // Checked before anything is sent: a command that fails validation must switch nothing either.
+    const limit = cmd.current_limit_a === undefined ? undefined : this.control.guard(connectorId).current(cmd.current_limit_a);
+    const result: Record<string, unknown> = {};
+    if (cmd.enabled !== undefined) Object.assign(result, await this.control.setEnabled(connectorId, cmd.enabled));
+    if (limit) Object.assign(result, await this.control.setLimit(connectorId, limit));
+    return result;
   }
 }
 
+/** The hub's driver for one connector's device: a small object rather than closures per connector. */
+class ConnectorDriver implements ChargerDriver {
+  constructor(private readonly device: OcppDevice, private readonly connectorId: number) {}
+
+  set(cmd: SetCommand): Promise<unknown> {
+    return this.device.set(this.connectorId, cmd);
+  }
+
+  request(action: string, args: Record<string, unknown>): Promise<unknown> {
+    return this.device.run(this.connectorId, action, args);
+  }
+}

@@ -4,18 +4,19 @@
 import { countedCodec } from "../../lib/metrics.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { framed, type MessageLink, parseHostPort } from "../../lib/link.ts";
+import type { Logger } from "../../lib/log.ts";
 import { readPem } from "../../lib/pem.ts";
-import type { BridgeContext, Running } from "../../lib/protocol.ts";
+import type { BridgeContext, ChargerRegistry, Running } from "../../lib/protocol.ts";
 import { listenWebSocket, type WsServer } from "../../lib/websocket.ts";
-import { makeAnswers } from "./answers.ts";
+import { type AnswerDeps, makeAnswers } from "./answers.ts";
 import { ocppCodec } from "./codec.ts";
 import { CompatLayer } from "./compat.ts";
 import type { OcppSection } from "./config.ts";
-import { OcppDevice } from "./device.ts";
+import { type DeviceDeps, OcppDevice } from "./device.ts";
 import { type Accepted, makeDecider, RefusalLog } from "./door.ts";
 import { IdentityBook } from "./identity.ts";
 import { OcppStateStore } from "./persist.ts";
-import { makePolicy } from "./policy.ts";
+import { type AuthPolicy, makePolicy } from "./policy.ts";
 import { Roster } from "./roster.ts";
 import { OcppSession, type SessionEvent } from "./session.ts";
 
@@ -24,6 +25,26 @@ export interface OcppListener extends Running {
   readonly secure: boolean;
   sessions(): ReadonlyMap<string, OcppSession>;
   device(identity: string): OcppDevice | undefined;
+}
+
+/** One session's view of the central system's answers: an object, not closures (one per connected charge point). */
+class SessionAnswerDeps implements AnswerDeps {
+  constructor(
+    readonly cfg: OcppSection,
+    readonly policy: AuthPolicy,
+    readonly store: OcppStateStore,
+    private readonly enabled: (identity: string) => boolean,
+    private readonly identity: string,
+    private readonly log: Logger,
+  ) {}
+
+  chargingEnabled(): boolean {
+    return this.enabled(this.identity);
+  }
+
+  onRefusedConnector(action: string, n: number): void {
+    this.log.warn("connectorId above max_connectors refused", { action, connector: n, max_connectors: this.cfg.max_connectors });
+  }
 }
 
 export async function startOcpp(ctx: BridgeContext, cfg: OcppSection): Promise<OcppListener> {
@@ -36,22 +57,22 @@ export async function startOcpp(ctx: BridgeContext, cfg: OcppSection): Promise<O
   const enabled = (id: string) => store.chargingEnabled(id) ?? cfg.charging_enabled_default;
   const roster = new Roster(cfg, store, sessions);
 
+  const perCharger: SharedDeviceDeps = {
+    hub: ctx.hub,
+    cfg,
+    session: (identity) => sessions.get(identity),
+    setChargingEnabled: (identity, on) => {
+      store.setChargingEnabled(identity, on);
+      void compat?.onChargingEnabled(identity, on);
+    },
+  };
+
   // Devices are the charge points we remember; one is made on a session's first valid CALL, so a
   // socket that connects and says nothing leaves no device behind.
   const deviceFor = (identity: string): OcppDevice => {
     let d = devices.get(identity);
     if (!d) {
-      d = new OcppDevice({
-        hub: ctx.hub,
-        cfg,
-        identity,
-        session: () => sessions.get(identity),
-        log: log.child({ charger: identity }),
-        setChargingEnabled: (on) => {
-          store.setChargingEnabled(identity, on);
-          void compat?.onChargingEnabled(identity, on);
-        },
-      });
+      d = new OcppDevice(new ChargePointDeps(perCharger, identity, log.child({ charger: identity })));
       devices.set(identity, d);
     }
     return d;
@@ -94,53 +115,24 @@ export async function startOcpp(ctx: BridgeContext, cfg: OcppSection): Promise<O
     }
   };
 
-  /** Where one session's events go, in order; `announced`: the charger is visible in both layouts. */
-  const sink = (session: OcppSession, announced: boolean) => {
-    const id = session.identity;
-    const slog = log.child({ charger: id });
-    const handle = async (ev: SessionEvent) => {
-      if (ev.kind === "call") {
-        // A replaced session's late events must not touch its successor's state.
-        if (sessions.get(id) !== session) return;
-        if (!announced) {
-          announced = true;
-          await compat?.onConnected(id);
-        }
-        await compat?.onEvent(id, ev.event);
-        await deviceFor(id).onEvent(ev.event);
-        if (ev.event.action === "BootNotification") {
-          roster.booted(id);
-          // After the BootNotification reply has gone out: a charger is not "accepted" before it.
-          applyBootConfiguration(session);
-        }
-        return;
-      }
-      slog.info("charge point disconnected", { reason: ev.reason });
-      // A replaced session must not mark its successor offline.
-      if (ev.reason !== "session_cancelled" && sessions.get(id) === session) {
-        sessions.delete(id);
-        if (announced) {
-          devices.get(id)?.detach();
-          await compat?.onDisconnected(id, ev.reason);
-        }
-        // A made-up identity must not keep a place among max_charge_points, nor topics.
-        if (roster.left(id)) forget(id, "it left without a BootNotification");
-      } else if (ev.reason === "session_cancelled" && sessions.has(id) && devices.has(id)) {
-        // Only while the successor is live: after it has gone, its own reason is the true one.
-        await compat?.onReplaced(id);
-      }
-    };
-    return new WritableStream<SessionEvent>({
-      write: async (ev) => {
-        try {
-          await handle(ev);
-        } catch (err) {
-          // Publishing problems must never turn into CALLERRORs or stall the socket (§3.6).
-          slog.error("event handling failed", { event: ev.kind === "call" ? ev.event.action : ev.kind, error: errorMessage(err) });
-        }
-      },
-    });
+  const sinkDeps: SinkDeps = {
+    sessions,
+    compat,
+    deviceFor,
+    device: (id) => devices.get(id),
+    hasDevice: (id) => devices.has(id),
+    booted: (session) => {
+      roster.booted(session.identity);
+      // After the BootNotification reply has gone out: a charger is not "accepted" before it.
+      applyBootConfiguration(session);
+    },
+    left: (id) => {
+      // A made-up identity must not keep a place among max_charge_points, nor topics.
+      if (roster.left(id)) forget(id, "it left without a BootNotification");
+    },
   };
+  // Shared by every connection: the codec makes fresh decoder state per link.
+  const codec = countedCodec(ocppCodec(cfg.max_message_bytes), "ocpp", (d) => !d.ok);
 
   const onConnection = (conn: MessageLink, acc: Accepted) => {
     const slog = log.child({ charger: acc.identity });
@@ -158,14 +150,8 @@ export async function startOcpp(ctx: BridgeContext, cfg: OcppSection): Promise<O
       old.close(1000, "replaced by a new connection", "session_cancelled");
     }
     const session = new OcppSession(
-      { ...framed(conn, countedCodec(ocppCodec(cfg.max_message_bytes), "ocpp", (d) => !d.ok)), protocol: conn.protocol },
-      makeAnswers({
-        cfg,
-        policy,
-        store,
-        chargingEnabled: () => enabled(acc.identity),
-        onRefusedConnector: (action, n) => slog.warn("connectorId above max_connectors refused", { action, connector: n, max_connectors: cfg.max_connectors }),
-      }),
+      { ...framed(conn, codec), protocol: conn.protocol },
+      makeAnswers(new SessionAnswerDeps(cfg, policy, store, enabled, acc.identity, slog)),
       { identity: acc.identity, lenient: acc.lenient, callTimeoutMs: cfg.call_timeout_s * 1000, maxBadMessages: cfg.max_bad_messages, log: slog },
     );
     sessions.set(acc.identity, session);
@@ -176,7 +162,7 @@ export async function startOcpp(ctx: BridgeContext, cfg: OcppSection): Promise<O
       known.attach();
       void compat?.onConnected(acc.identity);
     }
-    const p = session.events.pipeTo(sink(session, known !== undefined)).catch((err: unknown) => {
+    const p = session.events.pipeTo(new WritableStream(new SessionSink(sinkDeps, session, known !== undefined, slog))).catch((err: unknown) => {
       slog.error("session failed", { error: errorMessage(err) });
       session.close(1011, "internal error", "internal_error");
     });
@@ -218,4 +204,91 @@ export async function startOcpp(ctx: BridgeContext, cfg: OcppSection): Promise<O
       await Promise.race([Promise.all([...running]), new Promise((r) => setTimeout(r, 3000))]);
     },
   };
+}
+
+/** What every device's deps share. */
+interface SharedDeviceDeps {
+  hub: ChargerRegistry;
+  cfg: OcppSection;
+  session(identity: string): OcppSession | undefined;
+  setChargingEnabled(identity: string, on: boolean): void;
+}
+
+/** One charge point's device deps: an object, not closures (one per remembered charge point). */
+class ChargePointDeps implements DeviceDeps {
+  readonly hub: ChargerRegistry;
+  readonly cfg: OcppSection;
+
+  constructor(private readonly shared: SharedDeviceDeps, readonly identity: string, readonly log: Logger) {
+    this.hub = shared.hub;
+    this.cfg = shared.cfg;
+  }
+
+  session(): OcppSession | undefined {
+    return this.shared.session(this.identity);
+  }
+
+  setChargingEnabled(on: boolean): void {
+    this.shared.setChargingEnabled(this.identity, on);
+  }
+}
+
+/** What every session's sink shares: the listener's bookkeeping. */
+interface SinkDeps {
+  sessions: Map<string, OcppSession>;
+  compat: CompatLayer | undefined;
+  deviceFor(identity: string): OcppDevice;
+  device(identity: string): OcppDevice | undefined;
+  hasDevice(identity: string): boolean;
+  /** A BootNotification was answered. */
+  booted(session: OcppSession): void;
+  /** The identity's live session ended. */
+  left(identity: string): void;
+}
+
+/**
+ * Where one session's events go, in order; `announced`: the charger is visible in both layouts.
+ * A class, as the bridge holds one per connected charge point.
+ */
+class SessionSink implements UnderlyingSink<SessionEvent> {
+  constructor(private readonly deps: SinkDeps, private readonly session: OcppSession, private announced: boolean, private readonly log: Logger) {}
+
+  async write(ev: SessionEvent): Promise<void> {
+    try {
+      await this.handle(ev);
+    } catch (err) {
+      // Publishing problems must never turn into CALLERRORs or stall the socket (§3.6).
+      this.log.error("event handling failed", { event: ev.kind === "call" ? ev.event.action : ev.kind, error: errorMessage(err) });
+    }
+  }
+
+  private async handle(ev: SessionEvent): Promise<void> {
+    const { deps, session } = this;
+    const id = session.identity;
+    if (ev.kind === "call") {
+      // A replaced session's late events must not touch its successor's state.
+      if (deps.sessions.get(id) !== session) return;
+      if (!this.announced) {
+        this.announced = true;
+        await deps.compat?.onConnected(id);
+      }
+      await deps.compat?.onEvent(id, ev.event);
+      await deps.deviceFor(id).onEvent(ev.event);
+      if (ev.event.action === "BootNotification") deps.booted(session);
+      return;
+    }
+    this.log.info("charge point disconnected", { reason: ev.reason });
+    // A replaced session must not mark its successor offline.
+    if (ev.reason !== "session_cancelled" && deps.sessions.get(id) === session) {
+      deps.sessions.delete(id);
+      if (this.announced) {
+        deps.device(id)?.detach();
+        await deps.compat?.onDisconnected(id, ev.reason);
+      }
+      deps.left(id);
+    } else if (ev.reason === "session_cancelled" && deps.sessions.has(id) && deps.hasDevice(id)) {
+      // Only while the successor is live: after it has gone, its own reason is the true one.
+      await deps.compat?.onReplaced(id);
+    }
+  }
 }

@@ -2,9 +2,9 @@
 // MAX_INBOUND_IN_PROGRESS at once, bad messages counted) and sends ours one at a time through
 // lib/exchange.ts, keyed by message id. Frames in, events out as a stream: whoever reads `events`
 // slowly slows the reading of the socket.
-import { transformReadable } from "../../lib/transform.ts";
+import { type Step, transformReadable } from "../../lib/transform.ts";
 import { CommandError, errorMessage, TimeoutError } from "../../lib/errors.ts";
-import { Exchange } from "../../lib/exchange.ts";
+import { Exchange, type ExchangeOptions } from "../../lib/exchange.ts";
 import type { Link } from "../../lib/link.ts";
 import type { Logger } from "../../lib/log.ts";
 import { CALL, CALLERROR, CALLRESULT, type CallFrame, type Decoded, type ErrorFrame, type Frame, type ResultFrame } from "./codec.ts";
@@ -38,6 +38,9 @@ export const MAX_INBOUND_IN_PROGRESS = 4;
  * the same or higher throughput in `make bench`).
  */
 const EVENTS_AHEAD = 1;
+
+/** Shared: a closure per connection would be kept as long as the connection. */
+const ignore = () => {};
 
 /** Our CALLs waiting behind the outstanding one, at most; more are refused at once. */
 const MAX_QUEUED_CALLS = 100;
@@ -82,28 +85,18 @@ export class OcppSession {
   constructor(private readonly link: Link<Decoded, Frame> & { readonly protocol?: string }, private readonly answers: Answers, private readonly opts: SessionOptions) {
     this.identity = opts.identity;
     this.writer = link.writable.getWriter();
-    this.writer.closed.catch(() => {});
-    this.exchange = new Exchange<CallFrame, Reply, string>({
-      send: (frame) => this.writer.write(frame),
-      keyOf: (frame) => frame.id,
-      maxInFlight: 1,
-      maxQueued: MAX_QUEUED_CALLS,
-      timeoutMs: opts.callTimeoutMs,
-    });
-    this.events = transformReadable<Decoded, SessionEvent>(
-      link.readable,
-      {
-        transform: (d, out) => this.onFrame(d, out),
-        flush: async (out) => {
-          await Promise.all(this.jobs);
-          const info = await this.link.closed;
-          this.closeReason ??= `connection_closed_${info.code ?? 1006}`;
-          this.end();
-          out.enqueue({ kind: "closed", reason: this.closeReason });
-        },
-      },
-      { highWaterMark: EVENTS_AHEAD },
-    );
+    this.writer.closed.catch(ignore);
+    this.exchange = new Exchange<CallFrame, Reply, string>(new CallWire(this.writer, opts.callTimeoutMs));
+    this.events = transformReadable<Decoded, SessionEvent>(link.readable, new SessionSteps(this), { highWaterMark: EVENTS_AHEAD });
+  }
+
+  /** The connection ended: the last event, once every CALL in progress is answered. */
+  async finish(out: TransformStreamDefaultController<SessionEvent>): Promise<void> {
+    await Promise.all(this.jobs);
+    const info = await this.link.closed;
+    this.closeReason ??= `connection_closed_${info.code ?? 1006}`;
+    this.end();
+    out.enqueue({ kind: "closed", reason: this.closeReason });
   }
 
   /** The subprotocol agreed on; none offered counts as 1.6. */
@@ -150,7 +143,7 @@ export class OcppSession {
     this.exchange.close(new NotConnectedError(`charger disconnected (${this.closeReason ?? "connection_closed"})`));
   }
 
-  private async onFrame(d: Decoded, out: TransformStreamDefaultController<SessionEvent>): Promise<void> {
+  async onFrame(d: Decoded, out: TransformStreamDefaultController<SessionEvent>): Promise<void> {
     if (this.ended) return;
     if (!d.ok) {
       this.opts.log.warn("bad OCPP frame", { reason: d.bad.reason, message: d.bad.at, frame: d.bad.raw });
@@ -233,6 +226,38 @@ export class OcppSession {
       this.opts.log.warn("too many bad messages, closing", { count: this.badInARow });
       this.close(1008, "too many bad messages", "too_many_bad_messages");
     }
+  }
+}
+
+// The session's helpers are classes shared by every session (it rides along as a field):
+// per-connection closures would cost each connected charge point.
+
+/** The session's frames in, events out. */
+class SessionSteps implements Step<Decoded, SessionEvent> {
+  constructor(private readonly s: OcppSession) {}
+
+  transform(d: Decoded, out: TransformStreamDefaultController<SessionEvent>): Promise<void> {
+    return this.s.onFrame(d, out);
+  }
+
+  flush(out: TransformStreamDefaultController<SessionEvent>): Promise<void> {
+    return this.s.finish(out);
+  }
+}
+
+/** How the exchange writes our CALLs and matches replies (by message id). */
+class CallWire implements ExchangeOptions<CallFrame, Reply, string> {
+  readonly maxInFlight = 1;
+  readonly maxQueued = MAX_QUEUED_CALLS;
+
+  constructor(private readonly writer: WritableStreamDefaultWriter<Frame>, readonly timeoutMs: number) {}
+
+  send(frame: CallFrame): Promise<void> {
+    return this.writer.write(frame);
+  }
+
+  keyOf(frame: Reply): string {
+    return frame.id;
   }
 }
 
