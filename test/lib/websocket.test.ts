@@ -1,10 +1,11 @@
 // lib/websocket.ts over real loopback sockets: decisions as HTTP answers, one chunk per message, pings that go unanswered.
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import net from "node:net";
-import { WebSocket } from "ws";
+import type { WebSocket } from "ws";
 import { silentLogger } from "../../lib/log.ts";
 import type { MessageLink } from "../../lib/link.ts";
 import { listenWebSocket, type UpgradeRequest, type WsServer } from "../../lib/websocket.ts";
+import { openWs as open } from "../support/ws-open.ts";
 
 setDefaultTimeout(15_000);
 
@@ -14,17 +15,6 @@ afterEach(async () => {
   server = undefined;
 });
 
-function open(url: string, protocols: string[] = []): Promise<WebSocket> {
-  const ws = new WebSocket(url, protocols);
-  return new Promise((resolve, reject) => {
-    ws.once("open", () => resolve(ws));
-    ws.once("error", reject);
-    ws.once("unexpected-response", (_q, res) => {
-      reject(new Error(`HTTP ${res.statusCode} ${res.headers["www-authenticate"] ?? ""}`.trim()));
-      ws.terminate();
-    });
-  });
-}
 
 test("decide() sees path, query, offered protocols; refusals are HTTP answers; messages arrive as text", async () => {
   const seen: UpgradeRequest[] = [];

@@ -7,21 +7,11 @@ import { createLogger } from "../../../lib/log.ts";
 import type { Sockets, WsServerOptions } from "../../../lib/sockets.ts";
 import { until } from "../until.ts";
 import { check, dec, enc, within } from "./util.ts";
+import { openWs as open } from "../ws-open.ts";
 
 type Base = Omit<WsServerOptions<null>, "host" | "port" | "decide" | "onConnection">;
 const BASE: Base = { pingIntervalMs: 0, maxMissedPongs: 1, maxPayload: 1024 };
 
-function open(url: string, protocols: string[] = []): Promise<WebSocket> {
-  const ws = new WebSocket(url, protocols);
-  return new Promise((resolve, reject) => {
-    ws.once("open", () => resolve(ws));
-    ws.once("error", reject);
-    ws.once("unexpected-response", (_q, res) => {
-      reject(new Error(`HTTP ${res.statusCode} ${res.headers["www-authenticate"] ?? ""}`.trim()));
-      ws.terminate();
-    });
-  });
-}
 
 const closeCode = (ws: WebSocket) => new Promise<number>((r) => ws.once("close", (code) => r(code)));
 
