@@ -1,7 +1,6 @@
 // lib/websocket.ts over real loopback sockets: decisions as HTTP answers, one chunk per message, pings that go unanswered.
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import net from "node:net";
-import type { WebSocket } from "ws";
 import { silentLogger } from "../../lib/log.ts";
 import type { MessageLink } from "../../lib/link.ts";
 import { listenWebSocket, type UpgradeRequest, type WsServer } from "../../lib/websocket.ts";
