@@ -117,6 +117,18 @@ export class Harness {
     return p;
   }
 
+  /** The ids of `bridge`'s chargers whose availability is online now, kept up to date from MQTT. */
+  async onlineChargers(bridge: { base: string }): Promise<Set<string>> {
+    const probe = await this.probe([`${bridge.base}/+/availability`]);
+    const online = new Set<string>();
+    probe.client.on("message", (topic, payload) => {
+      const id = topic.split("/")[1] ?? "";
+      if (payload.toString() === "online") online.add(id);
+      else online.delete(id);
+    });
+    return online;
+  }
+
   /** Writes a temp config, spawns the bridge and waits (bounded) for its online state on MQTT. */
   async startBridge(spec: (base: string) => BridgeSpec): Promise<RunningBridge> {
     const base = `bench${Math.random().toString(16).slice(2, 10)}`;

@@ -84,13 +84,7 @@ async function fleet(h: Harness, count: number): Promise<Metric[]> {
   const ports = [...unique];
   const bridge = await h.startBridge(() => ({ protocols: { huawei: `enabled = true\n${ports.map((p, i) => unitToml(`psu${i}`, p)).join("")}` } }));
   const down = await h.settledRss(bridge, 3, 500);
-  const probe = await h.probe([`${bridge.base}/+/availability`]);
-  const online = new Set<string>();
-  probe.client.on("message", (topic, payload) => {
-    const id = topic.split("/")[1] ?? "";
-    if (payload.toString() === "online") online.add(id);
-    else online.delete(id);
-  });
+  const online = await h.onlineChargers(bridge);
   const sims = ports.map((port) => new SimulatedPsu({ listen: { host: "127.0.0.1", port }, cycleMs: 5000 }));
   h.defer(() => Promise.all(sims.map((s) => s.dispose())));
   const t0 = now();

@@ -156,13 +156,7 @@ async function fleet(h: Harness, count: number): Promise<Metric[]> {
   const one = await h.settledRss(idle, 3, 500);
   await idle.stop();
   const bridge = await h.startBridge((base) => ({ protocols: { openevse: section(base, sims) } }));
-  const probe = await h.probe([`${bridge.base}/+/availability`]);
-  const online = new Set<string>();
-  probe.client.on("message", (topic, payload) => {
-    const id = topic.split("/")[1] ?? "";
-    if (payload.toString() === "online") online.add(id);
-    else online.delete(id);
-  });
+  const online = await h.onlineChargers(bridge);
   const all = await waitFor(() => online.size >= count, { timeoutMs: 60_000, idleMs: 20_000, progress: () => online.size });
   await sleep(3000);
   const loaded = await h.settledRss(bridge, 5, 600);
