@@ -1,3 +1,6 @@
+/** For a promise whose failure is reported elsewhere or cannot matter: `.catch(ignore)`. One shared function, not a new closure per call. */
+export const ignore = (): void => {};
+
 /** A command from MQTT that cannot be carried out; its message goes back to the sender verbatim. */
 export class CommandError extends Error {
   override name = "CommandError";

@@ -2,7 +2,7 @@
 // their events through handles; every event goes through one WritableStream (the hub's sink) into
 // MQTT's writable, in order and with back-pressure. Commands come the other way through
 // hub-commands.ts.
-import { errorMessage } from "./errors.ts";
+import { errorMessage, ignore } from "./errors.ts";
 import { discoveryMessages } from "./ha-discovery.ts";
 import { type Command, COMMAND_QUEUE, CommandQueue, parseCommand, type Reply, replyBody } from "./hub-commands.ts";
 import type { Logger } from "./log.ts";
@@ -20,8 +20,6 @@ export interface HubSettings {
   discovery: boolean;
   discovery_prefix: string;
 }
-
-const ignore = () => {};
 
 function viewOf(e: Entry): ChargerView {
   return { id: e.id, meta: e.meta, online: e.driver !== undefined, state: e.state };

@@ -6,14 +6,13 @@
 // the same back-pressure (nothing is read until the consumer wants more) and the same ordering.
 // Each side is one object (the stream's underlying source or sink and the transformer's
 // controller at once) rather than a handful of closures: a bridge holds two per charger.
-import { errorMessage } from "./errors.ts";
+import { errorMessage, ignore } from "./errors.ts";
 
 /** A Transformer that has a `transform` (an identity step has no place in a codec or a session). */
 export type Step<I, O> = Transformer<I, O> & Pick<Required<Transformer<I, O>>, "transform">;
 
 const isPromise = (x: unknown): x is PromiseLike<unknown> => typeof x === "object" && x !== null && "then" in x;
 const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(errorMessage(err)));
-const ignore = () => {};
 
 /**
  * `source` seen through `t`: each read of the result reads the source until `t` has produced at

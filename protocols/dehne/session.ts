@@ -3,7 +3,7 @@
 // spec §6, G11). Frames in, session events out, as a stream: whoever reads `events` slowly slows
 // the reading of the socket.
 import { type Step, transformReadable } from "../../lib/transform.ts";
-import { type ProtocolError, TimeoutError, errorMessage } from "../../lib/errors.ts";
+import { errorMessage, ignore, type ProtocolError, TimeoutError } from "../../lib/errors.ts";
 import { Exchange, type ExchangeOptions } from "../../lib/exchange.ts";
 import type { Link } from "../../lib/link.ts";
 import type { Logger } from "../../lib/log.ts";
@@ -181,4 +181,3 @@ class DehneWire implements ExchangeOptions<ServerRequest, ChargerMessage, Reply>
   }
 }
 
-const ignore = () => {};

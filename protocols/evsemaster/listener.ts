@@ -4,7 +4,7 @@
 // `forget_discovered_after_s` are removed from the hub and MQTT again.
 
 import { countedCodec } from "../../lib/metrics.ts";
-import { errorMessage } from "../../lib/errors.ts";
+import { errorMessage, ignore } from "../../lib/errors.ts";
 import { formatHostPort, framed, LinkError } from "../../lib/link.ts";
 import type { BridgeContext, Running } from "../../lib/protocol.ts";
 import { openUdp, type UdpLink } from "../../lib/udp.ts";
@@ -22,9 +22,6 @@ export interface EvsemasterListener extends Running {
   readonly port: number;
   device(serial: string): EvseDevice | undefined;
 }
-
-/** Shared: a closure per host link would be kept as long as the link. */
-const ignore = () => {};
 
 interface Charger {
   session: EvseSession;

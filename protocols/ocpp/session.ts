@@ -3,7 +3,7 @@
 // lib/exchange.ts, keyed by message id. Frames in, events out as a stream: whoever reads `events`
 // slowly slows the reading of the socket.
 import { type Step, transformReadable } from "../../lib/transform.ts";
-import { CommandError, errorMessage, TimeoutError } from "../../lib/errors.ts";
+import { CommandError, errorMessage, ignore, TimeoutError } from "../../lib/errors.ts";
 import { Exchange, type ExchangeOptions } from "../../lib/exchange.ts";
 import type { Link } from "../../lib/link.ts";
 import type { Logger } from "../../lib/log.ts";
@@ -38,9 +38,6 @@ export const MAX_INBOUND_IN_PROGRESS = 4;
  * to MQTT was 250–320 ms; at 1, 52–70 ms; at 0, 38–49 ms, throughput the same or higher).
  */
 const EVENTS_AHEAD = 0;
-
-/** Shared: a closure per connection would be kept as long as the connection. */
-const ignore = () => {};
 
 /** Our CALLs waiting behind the outstanding one, at most; more are refused at once. */
 const MAX_QUEUED_CALLS = 100;
