@@ -4,8 +4,18 @@
 import type { Harness, Metric, RunningBridge } from "./harness.ts";
 import { now, round, sleep } from "./stats.ts";
 
-/** Fleet sizes the per-charger rows are taken at (the issue's goal: ≤ 20 KiB at both). */
-export const FLEET_SIZES = [100, 1000] as const;
+/**
+ * Fleet sizes the per-charger rows are taken at (the issue's goal: ≤ 20 KiB at both);
+ * BENCH_FLEET_SIZES=2000 (comma-separated) measures others, e.g. to compare with an older row.
+ */
+export const FLEET_SIZES: readonly number[] = fleetSizes(process.env.BENCH_FLEET_SIZES);
+
+function fleetSizes(spec: string | undefined): readonly number[] {
+  if (!spec) return [100, 1000];
+  const sizes = spec.split(",").map(Number);
+  if (!sizes.every((n) => Number.isInteger(n) && n >= 2)) throw new Error(`BENCH_FLEET_SIZES: expected fleet sizes ≥ 2 separated by commas, got ${JSON.stringify(spec)}`);
+  return sizes;
+}
 
 /** How long after a load stops its "after" RSS is read (the median of readings up to then). */
 const AFTER_LOAD_MS = 10_000;

@@ -259,6 +259,9 @@ class SessionSink implements UnderlyingSink<SessionEvent> {
     } catch (err) {
       // Publishing problems must never turn into CALLERRORs or stall the socket (§3.6).
       this.log.error("event handling failed", { event: ev.kind === "call" ? ev.event.action : ev.kind, error: errorMessage(err) });
+    } finally {
+      // The charger's answer goes out now that MQTT has the event: its next CALL waits for that.
+      if (ev.kind === "call") ev.handled();
     }
   }
 

@@ -1,7 +1,8 @@
 // One charge point's OCPP-J connection (spec §2): answers its CALLs (validated, at most
 // MAX_INBOUND_IN_PROGRESS at once, bad messages counted) and sends ours one at a time through
 // lib/exchange.ts, keyed by message id. Frames in, events out as a stream: whoever reads `events`
-// slowly slows the reading of the socket.
+// slowly slows the reading of the socket, and a CALLRESULT goes out once its event is handled, so a
+// busy charger's next CALL waits for MQTT instead of queueing in the bridge.
 import { type Step, transformReadable } from "../../lib/transform.ts";
 import { CommandError, errorMessage, ignore, TimeoutError } from "../../lib/errors.ts";
 import { Exchange, type ExchangeOptions } from "../../lib/exchange.ts";
@@ -59,10 +60,30 @@ export interface SessionOptions {
 }
 
 export type SessionEvent =
-  /** A CALL from the charger, answered with a CALLRESULT (its reply has been written). */
-  | { kind: "call"; event: CpEvent }
+  /** A CALL from the charger, validated and answered with a CALLRESULT that is sent on `handled()`. */
+  | CallEvent
   /** Always the last event; `reason` is what the compatible layout shows as disconnect_reason. */
   | { kind: "closed"; reason: string };
+
+/**
+ * A charger's CALL and our answer, whose CALLRESULT is held until the reader calls `handled()`
+ * (the listener's sink: once the event has reached the hub and the compatible layout). Answering
+ * at once let a busy charger send its next CALL while this one still waited for MQTT: ~2.5 frames
+ * per charge point in the bridge instead of ~1.4, and MeterValues latency at load up by half
+ * (`make bench`). A CALL of ours sends every held reply first, so handling that calls the charger
+ * neither waits for itself nor reaches the charger before the answer it builds on (a TxProfile for
+ * a transaction must follow the StartTransaction.conf that gave the charger its id).
+ */
+export class CallEvent {
+  readonly kind = "call";
+
+  constructor(readonly event: CpEvent, private readonly session: OcppSession, private readonly reply: ResultFrame) {}
+
+  /** The event has been handled: its CALLRESULT goes out now (once; later calls do nothing). */
+  handled(): void {
+    this.session.release(this.reply);
+  }
+}
 
 type Reply = ResultFrame | ErrorFrame;
 
@@ -76,6 +97,8 @@ export class OcppSession {
   private readonly exchange: Exchange<CallFrame, Reply, string>;
   private readonly writer: WritableStreamDefaultWriter<Frame>;
   private readonly jobs = new Set<Promise<void>>();
+  /** CALLRESULTs whose events are not handled yet, oldest first. */
+  private readonly held: ResultFrame[] = [];
   private closeReason: string | undefined;
   private ended = false;
 
@@ -83,7 +106,7 @@ export class OcppSession {
     this.identity = opts.identity;
     this.writer = link.writable.getWriter();
     this.writer.closed.catch(ignore);
-    this.exchange = new Exchange<CallFrame, Reply, string>(new CallWire(this.writer, opts.callTimeoutMs));
+    this.exchange = new Exchange<CallFrame, Reply, string>(new CallWire(this, this.writer, opts.callTimeoutMs));
     this.events = transformReadable<Decoded, SessionEvent>(link.readable, new SessionSteps(this), { highWaterMark: EVENTS_AHEAD });
   }
 
@@ -134,6 +157,19 @@ export class OcppSession {
     this.link.close(text, code);
   }
 
+  /** Sends one held CALLRESULT (CallEvent.handled); nothing if it has gone out already. */
+  release(reply: ResultFrame): void {
+    const i = this.held.indexOf(reply);
+    if (i < 0) return;
+    this.held.splice(i, 1);
+    this.send(reply);
+  }
+
+  /** Sends every held CALLRESULT, oldest first: our next CALL must not overtake them. */
+  releaseAll(): void {
+    for (const reply of this.held.splice(0)) this.send(reply);
+  }
+
   private end(): void {
     if (this.ended) return;
     this.ended = true;
@@ -173,17 +209,20 @@ export class OcppSession {
       this.send({ type: CALLERROR, id: f.id, code, description: DESCRIPTIONS[code], details: { action: f.action } });
       return;
     }
-    const event = await this.answer(f.id, f.action, f.payload);
-    if (!event || this.ended) return;
+    const answered = await this.answer(f.id, f.action, f.payload);
+    if (!answered || this.ended) return;
     try {
-      out.enqueue({ kind: "call", event });
+      out.enqueue(new CallEvent(answered.event, this, answered.reply));
     } catch {
       // the stream was cancelled: the connection is going away
     }
   }
 
-  /** Validates, answers and replies; the exchange when it was answered with a CALLRESULT. */
-  private async answer<A extends CpAction>(id: string, action: A, payload: unknown): Promise<CpEventOf<A> | undefined> {
+  /**
+   * Validates and answers; a CALLERROR is sent at once, a CALLRESULT held (see CallEvent) and
+   * returned with the exchange.
+   */
+  private async answer<A extends CpAction>(id: string, action: A, payload: unknown): Promise<{ event: CpEventOf<A>; reply: ResultFrame } | undefined> {
     const v = validate(CP_REQUEST[action], payload, this.opts.lenient);
     if (!v.ok) {
       this.opts.log.warn("invalid CALL from charger", { action, code: v.code, error: v.message });
@@ -207,8 +246,9 @@ export class OcppSession {
       this.send({ type: CALLERROR, id, code: "InternalError", description: DESCRIPTIONS.InternalError, details: {} });
       return undefined;
     }
-    this.send({ type: CALLRESULT, id, payload: checked.value });
-    return event;
+    const reply: ResultFrame = { type: CALLRESULT, id, payload: checked.value };
+    this.held.push(reply);
+    return { event, reply };
   }
 
   private send(f: Frame): void {
@@ -242,14 +282,15 @@ class SessionSteps implements Step<Decoded, SessionEvent> {
   }
 }
 
-/** How the exchange writes our CALLs and matches replies (by message id). */
+/** How the exchange writes our CALLs (after every held CALLRESULT) and matches replies (by message id). */
 class CallWire implements ExchangeOptions<CallFrame, Reply, string> {
   readonly maxInFlight = 1;
   readonly maxQueued = MAX_QUEUED_CALLS;
 
-  constructor(private readonly writer: WritableStreamDefaultWriter<Frame>, readonly timeoutMs: number) {}
+  constructor(private readonly session: OcppSession, private readonly writer: WritableStreamDefaultWriter<Frame>, readonly timeoutMs: number) {}
 
   send(frame: CallFrame): Promise<void> {
+    this.session.releaseAll();
     return this.writer.write(frame);
   }
 

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { ChargeGuard } from "../../../lib/guard.ts";
 import { silentLogger } from "../../../lib/log.ts";
 import { makeAnswers } from "../../../protocols/ocpp/answers.ts";
-import { decodeFrame, encodeFrame } from "../../../protocols/ocpp/codec.ts";
+import { type Decoded, decodeFrame, encodeFrame } from "../../../protocols/ocpp/codec.ts";
+import { NotConnectedError } from "../../../protocols/ocpp/errors.ts";
 import { filterCovers, withoutCovered } from "../../../protocols/ocpp/compat-filters.ts";
 import { ocppSectionSchema } from "../../../protocols/ocpp/config.ts";
 import { makeDecider } from "../../../protocols/ocpp/door.ts";
@@ -205,5 +206,46 @@ describe("session (L1, M3)", () => {
     await done;
     expect(most).toBe(MAX_INBOUND_IN_PROGRESS);
     expect(m.sent.map((f) => f.type)).toEqual(Array.from({ length: total }, () => 3));
+  });
+
+  test("a CALLRESULT goes out once its event is handled, or before a CALL of ours, whichever is first", async () => {
+    let hangUp: () => void = () => {};
+    const hungUp = new Promise<undefined>((r) => (hangUp = () => r(undefined)));
+    let beatNow: () => void = () => {};
+    const beatSent = new Promise<Decoded>((r) => (beatNow = () => r(decodeFrame(`[2,"h1","Heartbeat",{}]`))));
+    const start = decodeFrame(`[2,"s1","StartTransaction",{"connectorId":1,"idTag":"T1","meterStart":5,"timestamp":"2026-01-01T00:00:00Z"}]`);
+    const m = memoryLink((i) => (i === 0 ? start : i === 1 ? beatSent : hungUp));
+    const s = session(m, answers());
+    const reader = s.events.getReader();
+    const started = (await reader.read()).value;
+    if (started?.kind !== "call") throw new Error(`expected the StartTransaction event, got ${started?.kind}`);
+    expect(started.event.action).toBe("StartTransaction");
+    // Answered (the event carries it), not sent: nothing has handled the event yet.
+    expect(m.sent).toEqual([]);
+    // Handling that calls the charger: the StartTransaction.conf (with the transaction id) goes first.
+    const triggered = s.call("TriggerMessage", { requestedMessage: "MeterValues", connectorId: 1 }).catch((err: unknown) => err);
+    await until(() => m.sent.length === 2, "the held answer and our CALL written");
+    const shown = () => m.sent.map((f) => [f.type, f.type === 2 ? f.action : f.id]);
+    expect(shown()).toEqual([
+      [3, "s1"],
+      [2, "TriggerMessage"],
+    ]);
+    started.handled();
+    beatNow();
+    const beat = (await reader.read()).value;
+    if (beat?.kind !== "call") throw new Error(`expected the Heartbeat event, got ${beat?.kind}`);
+    expect(m.sent.length).toBe(2);
+    beat.handled();
+    started.handled();
+    await until(() => m.sent.length >= 3, "the Heartbeat answered once handled");
+    // Each answer once: handled() after a CALL released it, or twice, sends nothing more.
+    expect(shown()).toEqual([
+      [3, "s1"],
+      [2, "TriggerMessage"],
+      [3, "h1"],
+    ]);
+    hangUp();
+    expect((await reader.read()).value).toEqual({ kind: "closed", reason: "connection_closed_1000" });
+    expect(await triggered).toBeInstanceOf(NotConnectedError);
   });
 });

@@ -3,6 +3,7 @@
 // session writes is collected.
 import type { CloseInfo, Link } from "../../../lib/link.ts";
 import type { Decoded, Frame } from "../../../protocols/ocpp/codec.ts";
+import type { SessionEvent } from "../../../protocols/ocpp/session.ts";
 
 export interface MemoryLink {
   link: Link<Decoded, Frame>;
@@ -14,16 +15,16 @@ export interface MemoryLink {
   readonly closes: number;
 }
 
-/** `next(i)` gives the i-th frame (0-based) or undefined for the end of the connection. */
-export function memoryLink(next: (i: number) => Decoded | undefined): MemoryLink {
+/** `next(i)` gives the i-th frame (0-based) or undefined for the end of the connection, at once or later. */
+export function memoryLink(next: (i: number) => Decoded | undefined | Promise<Decoded | undefined>): MemoryLink {
   let pulls = 0;
   let closes = 0;
   let done: (c: CloseInfo) => void = () => {};
   const closed = new Promise<CloseInfo>((r) => (done = r));
   const sent: Frame[] = [];
   const readable = new ReadableStream<Decoded>({
-    pull(c) {
-      const d = next(pulls);
+    async pull(c) {
+      const d = await next(pulls);
       if (d === undefined) {
         c.close();
         done({ reason: "end of test input", code: 1000 });
@@ -46,13 +47,17 @@ export function memoryLink(next: (i: number) => Decoded | undefined): MemoryLink
   };
 }
 
-/** Reads every event of a stream (a session answers only while its events are read). */
-export async function drain<T>(events: ReadableStream<T>): Promise<T[]> {
-  const out: T[] = [];
+/**
+ * Reads every event of a session and marks each CALL handled at once, as the listener's sink does
+ * once MQTT has it (a session answers only while its events are read and handled).
+ */
+export async function drain(events: ReadableStream<SessionEvent>): Promise<SessionEvent[]> {
+  const out: SessionEvent[] = [];
   const reader = events.getReader();
   for (;;) {
     const r = await reader.read();
     if (r.done) return out;
+    if (r.value.kind === "call") r.value.handled();
     out.push(r.value);
   }
 }
