@@ -31,8 +31,9 @@ export function isBun(): boolean {
 }
 
 /**
- * A synchronous full garbage collection, where the runtime offers one: Bun.gc on Bun; on Deno and
- * Node V8's gc(), exposed by flag at run time. Undefined where neither works.
+ * A synchronous full garbage collection, where the runtime offers one: Bun.gc on Bun (which also
+ * tidies its allocator); on Deno and Node V8's gc(), exposed by flag at run time, on Deno followed
+ * by glibc's malloc_trim. Undefined where neither works.
  */
 export async function fullCollector(): Promise<(() => void) | undefined> {
   if (typeof Bun !== "undefined") {
@@ -44,7 +45,12 @@ export async function fullCollector(): Promise<(() => void) | undefined> {
     setFlagsFromString("--expose-gc");
     const gc: unknown = runInNewContext("gc");
     if (typeof gc !== "function") return undefined;
-    return () => void gc();
+    // Deno's malloc keeps what a burst freed outside the JS heap unless asked (deno-malloc-trim.ts).
+    const trim = isDeno() ? (await import("./runtime/deno-malloc-trim.ts")).mallocTrimmer() : undefined;
+    return () => {
+      gc();
+      trim?.();
+    };
   } catch {
     return undefined;
   }
