@@ -9,12 +9,15 @@ import { LIBC_NAMES } from "./raw-ethernet-linux.ts";
 /** The little of Deno's FFI this file uses (the project type-checks against Bun's and Node's types). */
 interface DenoFfi {
   dlopen?(path: string, symbols: { malloc_trim: { parameters: ["usize"]; result: "i32" } }): { symbols: { malloc_trim(pad: number): number } };
+  permissions?: { querySync?(d: { name: "ffi" }): { state: string } };
 }
 declare const Deno: DenoFfi;
 
 /** A function that returns free malloc pages to the system, or undefined where that cannot be done. */
 export function mallocTrimmer(): (() => void) | undefined {
   if (typeof Deno.dlopen !== "function") return undefined;
+  // Asked first: without the permission Deno would prompt for it on a terminal.
+  if (Deno.permissions?.querySync?.({ name: "ffi" }).state !== "granted") return undefined;
   for (const name of LIBC_NAMES) {
     try {
       const lib = Deno.dlopen(name, { malloc_trim: { parameters: ["usize"], result: "i32" } });
