@@ -8,7 +8,7 @@ import { silentLogger } from "../../lib/log.ts";
 import { until } from "../support/until.ts";
 
 /** Fast checks, no interval or growth floor: only the activity pattern decides. */
-const FAST = { ...IDLE_GC_DEFAULTS, checkMs: 5, minIntervalMs: 0, pauseFactor: 0, minGrowthBytes: Number.NEGATIVE_INFINITY };
+const FAST = { ...IDLE_GC_DEFAULTS, checkMs: 5, minIntervalMs: 0, steadyIntervalMs: 0, pauseFactor: 0, minGrowthBytes: Number.NEGATIVE_INFINITY };
 
 /** An activity counter that grows by `steps[i]` at the i-th check (the last step repeats). */
 function counter(steps: number[]): { read: () => number; checks: () => number } {
@@ -146,6 +146,28 @@ test("rates that swing are not steady work", async () => {
   try {
     await until(() => calls >= 40, "forty checks");
     expect(c.runs).toBe(0);
+  } finally {
+    c.stop();
+  }
+});
+
+test("steady work is collected no more often than its interval", async () => {
+  const a = counter([0, 2000, 300]);
+  // When each check began and how many collections there had been by then.
+  const seen: { at: number; runs: number }[] = [];
+  let collector: { readonly runs: number } | undefined;
+  const c = await startIdleCollector(() => {
+    seen.push({ at: Date.now(), runs: collector?.runs ?? 0 });
+    return a.read();
+  }, silentLogger, { ...FAST, steadyIntervalMs: 60 });
+  collector = c;
+  try {
+    await until(() => (seen.at(-1)?.runs ?? 0) >= 3, "three collections seen by later checks");
+    // The checks that first see collections k and k+1 are an interval apart, give or take a check's
+    // timer running late (without the interval they would be one check, 5 ms, apart).
+    const firstSeen = (k: number) => seen.find((s) => s.runs >= k)?.at ?? Number.NaN;
+    expect(firstSeen(3) - firstSeen(2)).toBeGreaterThanOrEqual(60 - 2 * FAST.checkMs);
+    expect(firstSeen(2) - firstSeen(1)).toBeGreaterThanOrEqual(60 - 2 * FAST.checkMs);
   } finally {
     c.stop();
   }
