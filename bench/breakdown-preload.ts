@@ -5,27 +5,22 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { heapStats, memoryUsage } from "bun:jsc";
 
-interface Counter {
-  current?: number;
-}
-interface Bin extends Counter {
-  block_size?: number;
-}
-interface MiStats {
-  committed?: Counter;
-  page_committed?: Counter;
-  malloc_normal?: Counter;
-  malloc_huge?: Counter;
-  pages?: Counter;
-  malloc_bins?: Bin[];
+/** A number at `path` inside mimalloc's stats object (Bun reports it untyped), if there is one. */
+function at(o: unknown, ...path: string[]): number | undefined {
+  let v = o;
+  for (const k of path) v = typeof v === "object" && v !== null && k in v ? Reflect.get(v, k) : undefined;
+  return typeof v === "number" ? v : undefined;
 }
 
 /** mimalloc's own counters: what is allocated through it by size class, and what it has committed. */
 function miSummary(raw: unknown) {
-  const s = (typeof raw === "object" && raw !== null ? raw : {}) as MiStats;
   const bins: Record<string, number> = {};
-  for (const b of s.malloc_bins ?? []) if ((b.current ?? 0) > 0) bins[String(b.block_size)] = (b.current ?? 0) * (b.block_size ?? 0);
-  return { committed: s.committed?.current, pageCommitted: s.page_committed?.current, normal: s.malloc_normal?.current, huge: s.malloc_huge?.current, pages: s.pages?.current, bins };
+  const list = typeof raw === "object" && raw !== null && "malloc_bins" in raw && Array.isArray(raw.malloc_bins) ? raw.malloc_bins : [];
+  for (const b of list) {
+    const n = at(b, "current") ?? 0;
+    if (n > 0) bins[String(at(b, "block_size"))] = n * (at(b, "block_size") ?? 0);
+  }
+  return { committed: at(raw, "committed", "current"), pageCommitted: at(raw, "page_committed", "current"), normal: at(raw, "malloc_normal", "current"), huge: at(raw, "malloc_huge", "current"), pages: at(raw, "pages", "current"), bins };
 }
 
 const dir = process.env.BENCH_BREAKDOWN;

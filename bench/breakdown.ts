@@ -44,7 +44,8 @@ export async function breakdown(pid: number | undefined, signal: () => void): Pr
   signal();
   for (let i = 0; i < 250 && !existsSync(file); i++) await sleep(20);
   await sleep(20);
-  const js: Breakdown = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
+  const parsed: unknown = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
+  const js: Breakdown = typeof parsed === "object" && parsed !== null ? { ...parsed } : {};
   const sm = smaps(pid);
   // Steady-state cost: CPU the bridge uses per second with this fleet, and RSS readings meanwhile.
   const c0 = cpuMs(pid) ?? 0;
