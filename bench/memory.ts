@@ -2,6 +2,7 @@
 // KiB per connected idle charger at each fleet size, and RSS before, during and after the
 // section's heaviest load.
 import type { Harness, Metric, RunningBridge } from "./harness.ts";
+import { breakdown } from "./breakdown.ts";
 import { now, round, sleep } from "./stats.ts";
 
 /**
@@ -51,6 +52,7 @@ export async function fleetMemory(h: Harness, bridge: RunningBridge, l: FleetLab
   const first = await grow(1);
   await settle();
   const one = first.online === 1 ? await h.settledRss(bridge, 3, 500) : undefined;
+  await report(bridge, l.key, 1);
   const out: Metric[] = [
     { key: `${l.key}_rss_0_mib`, label: `${l.name} bridge RSS, no ${l.unit}s`, value: round(none), unit: "MiB" },
     { key: `${l.key}_first_kib`, label: `${l.name} RSS the first ${l.unit} adds (one-time costs included)`, value: round(one !== undefined && none !== undefined ? (one - none) * 1024 : undefined), unit: "KiB", ...(one === undefined ? { note: first.note ?? "the first did not get in" } : {}) },
@@ -61,6 +63,7 @@ export async function fleetMemory(h: Harness, bridge: RunningBridge, l: FleetLab
     const connectS = (now() - t0) / 1000;
     await settle();
     const rss = await h.settledRss(bridge, 5, 600);
+    await report(bridge, l.key, g.online);
     // Below a tenth of the fleet in, ΔRSS / n says nothing.
     const enough = g.online >= n / 10 && one !== undefined;
     const per = enough && rss !== undefined && one !== undefined ? ((rss - one) * 1024) / (g.online - 1) : undefined;
@@ -72,6 +75,11 @@ export async function fleetMemory(h: Harness, bridge: RunningBridge, l: FleetLab
     );
   }
   return out;
+}
+
+async function report(bridge: RunningBridge, key: string, n: number): Promise<void> {
+  const b = await breakdown(bridge.process.pid, () => bridge.process.signal("SIGUSR2"));
+  if (b) process.stderr.write(`BREAKDOWN ${JSON.stringify({ key, n, ...b })}\n`);
 }
 
 /**

@@ -12,9 +12,10 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { cpus, release } from "node:os";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { LAUNCHERS, type Launcher } from "../test/support/bridge-process.ts";
 import { chooseBroker, startBroker, type TestBroker } from "../test/support/broker.ts";
+import { BREAKDOWN_DIR } from "./breakdown.ts";
 import { floor } from "./floor.ts";
 import { Harness, notMeasured, type Metric } from "./harness.ts";
 import { SECTIONS } from "./sections.ts";
@@ -37,7 +38,9 @@ function pick<T>(env: string | undefined, all: Record<string, T>, fallback: stri
 }
 
 const binaryLauncher: Launcher = { name: "compiled binary", argv: (c) => [BINARY, "-c", c] };
-const launchers: Record<string, Launcher> = { ...LAUNCHERS, binary: binaryLauncher };
+// BENCH_BREAKDOWN=<dir>: Bun with bench/breakdown-preload.ts, which reports the JS heap and allocator.
+const bunBreakdown: Launcher = { name: "bun", argv: (c) => LAUNCHERS.bun.argv(c).toSpliced(1, 0, "--preload", join(import.meta.dir, "breakdown-preload.ts")) };
+const launchers: Record<string, Launcher> = { ...LAUNCHERS, ...(BREAKDOWN_DIR ? { bun: bunBreakdown } : {}), binary: binaryLauncher };
 const runtimes = pick(process.env.BENCH_RUNTIMES, launchers, ["bun", "deno"]);
 const sections = pick(process.env.BENCH_SECTIONS, Object.fromEntries(SECTIONS.map((s) => [s.protocol, s])), SECTIONS.map((s) => s.protocol)).map(([, s]) => s);
 

@@ -3,6 +3,10 @@
 // a burst); one full collection once the burst is over gives most of it back. Never during the
 // work itself: a full collection stops the one JavaScript thread for tens of milliseconds per
 // thousand chargers, which is only free when nothing is waiting.
+// Steady work well below the busiest the bridge has seen (a connected fleet polled every second)
+// never falls quiet, and its garbage piles up to the runtime's own threshold: Bun let the heap of
+// 1000 polled Dehne chargers grow to 3× its live size (~4 MiB/s of garbage), ~70 KiB of RSS per
+// charger. There a collection every few seconds, paced like the others, keeps it near the live size.
 import type { Logger } from "./log.ts";
 import { fullCollector } from "./runtime.ts";
 
@@ -20,6 +24,21 @@ export interface IdleCollectorOptions {
   /** Never more often than this, nor more often than `pauseFactor` × the last collection's pause. */
   minIntervalMs: number;
   pauseFactor: number;
+  /** Periods in a row whose rates stay within `steadyBand` of one another make steady work. */
+  steadyChecks: number;
+  /** Steady = the busiest of those periods at most (1 + band) × the least busy one. */
+  steadyBand: number;
+  /**
+   * Steady work is collected only at most this fraction of the busiest period ever: work at full
+   * speed for a while (a long burst) is left alone, as at a burst's start.
+   */
+  steadyFraction: number;
+  /**
+   * During steady work, never more often than this (nor than `pauseFactor` × the last pause).
+   * Shorter than `minIntervalMs`: 1000 polled Dehne chargers make ~4 MiB of garbage a second; every
+   * 2 s instead of 5 s, RSS averaged ~8 MiB lower at the same bridge CPU (~30 ms pauses, ≤ 1 %).
+   */
+  steadyIntervalMs: number;
 }
 
 export const IDLE_GC_DEFAULTS: IdleCollectorOptions = {
@@ -30,6 +49,10 @@ export const IDLE_GC_DEFAULTS: IdleCollectorOptions = {
   minGrowthBytes: 2 * 1024 * 1024,
   minIntervalMs: 5000,
   pauseFactor: 100,
+  steadyChecks: 3,
+  steadyBand: 0.5,
+  steadyFraction: 0.5,
+  steadyIntervalMs: 2000,
 };
 
 export interface IdleCollector {
@@ -38,12 +61,15 @@ export interface IdleCollector {
   stop(): void;
 }
 
+const heapUsed = (): number => process.memoryUsage().heapUsed;
+
 /**
  * Watches `activity` (a counter that only grows, e.g. MQTT publishes sent) and runs a full
- * collection when a busy spell has ended, start-up included. Does nothing on a runtime without a
- * synchronous full collection.
+ * collection when a busy spell has ended, start-up included, or during steady work well below the
+ * busiest, once `heap()` (bytes) has grown enough. Does nothing on a runtime without a synchronous
+ * full collection.
  */
-export async function startIdleCollector(activity: () => number, log: Logger, opts: IdleCollectorOptions = IDLE_GC_DEFAULTS): Promise<IdleCollector> {
+export async function startIdleCollector(activity: () => number, log: Logger, opts: IdleCollectorOptions = IDLE_GC_DEFAULTS, heap: () => number = heapUsed): Promise<IdleCollector> {
   const collect = await fullCollector();
   let runs = 0;
   if (!collect) {
@@ -58,20 +84,29 @@ export async function startIdleCollector(activity: () => number, log: Logger, op
   let lastAt = 0;
   let pauseMs = 0;
   let quiet = 0;
+  // The busiest period ever (`busiest` starts again at each collection), and the last few rates.
+  let peak = 0;
+  const recent: number[] = [];
   const timer = setInterval(() => {
     const now = activity();
     const rate = now - last;
     last = now;
     busiest = Math.max(busiest, rate);
-    if (busiest < opts.minBurst || rate > busiest * opts.quietFraction) {
-      quiet = 0;
-      return;
+    peak = Math.max(peak, rate);
+    recent.push(rate);
+    if (recent.length > opts.steadyChecks) recent.shift();
+    const steady = isSteady(recent, opts) && rate <= peak * opts.steadyFraction;
+    if (!steady) {
+      if (busiest < opts.minBurst || rate > busiest * opts.quietFraction) {
+        quiet = 0;
+        return;
+      }
+      if (++quiet < opts.quietChecks) return;
     }
-    if (++quiet < opts.quietChecks) return;
-    if (Date.now() - lastAt < Math.max(opts.minIntervalMs, pauseMs * opts.pauseFactor)) return;
-    const heap = process.memoryUsage().heapUsed;
+    if (Date.now() - lastAt < Math.max(steady ? opts.steadyIntervalMs : opts.minIntervalMs, pauseMs * opts.pauseFactor)) return;
+    const before = heap();
     quiet = 0;
-    if (heap - liveAfter < opts.minGrowthBytes) {
+    if (before - liveAfter < opts.minGrowthBytes) {
       // Quiet, but the burst left nothing worth a pause: wait for the next one.
       busiest = rate;
       return;
@@ -80,10 +115,10 @@ export async function startIdleCollector(activity: () => number, log: Logger, op
     collect();
     pauseMs = performance.now() - t0;
     runs++;
-    liveAfter = process.memoryUsage().heapUsed;
+    liveAfter = heap();
     lastAt = Date.now();
     busiest = rate;
-    log.debug("full garbage collection after a busy spell", { pause_ms: Math.round(pauseMs), heap_before_mib: Math.round(heap / 1048576), heap_after_mib: Math.round(liveAfter / 1048576) });
+    log.debug(steady ? "full garbage collection during steady work" : "full garbage collection after a busy spell", { pause_ms: Math.round(pauseMs), heap_before_mib: Math.round(before / 1048576), heap_after_mib: Math.round(liveAfter / 1048576) });
   }, opts.checkMs);
   // Never what keeps the process alive.
   timer.unref?.();
@@ -93,4 +128,11 @@ export async function startIdleCollector(activity: () => number, log: Logger, op
     },
     stop: () => clearInterval(timer),
   };
+}
+
+/** Steady work: a full window of periods, each at least `minBurst`, none far busier than the least busy. */
+function isSteady(rates: readonly number[], opts: IdleCollectorOptions): boolean {
+  if (rates.length < opts.steadyChecks) return false;
+  const least = Math.min(...rates);
+  return least >= opts.minBurst && Math.max(...rates) <= least * (1 + opts.steadyBand);
 }

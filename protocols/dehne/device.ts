@@ -86,7 +86,10 @@ export class DehneDevice implements ChargerDriver {
     this.handle.seen();
     const compat = this.env.compat?.publish(compatFromCharger(this.clientId, m));
     if (m.type === "data") {
-      this.control.last = structuredClone(m.data);
+      // The control only ever sets `contactor_state` on its copy (measurements are read, never
+      // written): a shallow copy keeps the frame as received for the compat message, with less
+      // garbage than a deep clone on a path every poll of every charger takes.
+      this.control.last = { ...m.data };
       await this.handle.update(normalizeData(m.data, this.calibration));
       this.control.reconcile(session).catch((err: unknown) => this.log.warn("contactor reconcile failed", { error: errorMessage(err) }));
     }

@@ -1,5 +1,6 @@
 // The idle collector: one full collection after start-up and one when a busy spell ends, none
-// while work goes on at a steady rate, none for a trickle. The activity callback is called once per check, which is the
+// while work goes on at full speed, none for a trickle; during steady work well below the busiest
+// ever, one whenever the heap has grown enough. The activity callback is called once per check, which is the
 // sentinel the absence checks wait for.
 import { expect, test } from "bun:test";
 import { IDLE_GC_DEFAULTS, startIdleCollector } from "../../lib/idle-gc.ts";
@@ -7,7 +8,7 @@ import { silentLogger } from "../../lib/log.ts";
 import { until } from "../support/until.ts";
 
 /** Fast checks, no interval or growth floor: only the activity pattern decides. */
-const FAST = { ...IDLE_GC_DEFAULTS, checkMs: 5, minIntervalMs: 0, pauseFactor: 0, minGrowthBytes: Number.NEGATIVE_INFINITY };
+const FAST = { ...IDLE_GC_DEFAULTS, checkMs: 5, minIntervalMs: 0, steadyIntervalMs: 0, pauseFactor: 0, minGrowthBytes: Number.NEGATIVE_INFINITY };
 
 /** An activity counter that grows by `steps[i]` at the i-th check (the last step repeats). */
 function counter(steps: number[]): { read: () => number; checks: () => number } {
@@ -50,7 +51,7 @@ test("a busy spell that ends gets exactly one full collection", async () => {
   }
 });
 
-test("work at a steady rate is never interrupted by a collection", async () => {
+test("work at full speed is never interrupted by a collection, however long", async () => {
   const a = counter([300]);
   const c = await startIdleCollector(a.read, silentLogger, FAST);
   try {
@@ -102,6 +103,71 @@ test("one quiet check inside a busy spell is a lull, not its end", async () => {
     await until(() => runsAt.includes(1), "a check after the collection after the spell");
     // Calls: 0 start, 1 quiet (lull), 2–3 busy, 4–5 quiet → collected during call 5.
     expect(runsAt.indexOf(1)).toBe(6);
+  } finally {
+    c.stop();
+  }
+});
+
+test("steady work well below the busiest is collected whenever the heap has grown", async () => {
+  // The fleet connects (2000), then is polled at a steady 300: never a tenth of the spell, so never quiet.
+  const a = counter([0, 2000, 300]);
+  let heap = 0;
+  const c = await startIdleCollector(a.read, silentLogger, { ...FAST, minGrowthBytes: 1000 }, () => (heap += 600));
+  try {
+    await until(() => c.runs >= 3, "three collections during the steady work");
+  } finally {
+    c.stop();
+  }
+});
+
+test("steady work whose heap does not grow is left alone", async () => {
+  const a = counter([0, 2000, 300]);
+  const c = await startIdleCollector(a.read, silentLogger, { ...FAST, minGrowthBytes: 1000 }, () => 5000);
+  try {
+    // The first check finds 5000 more than the nothing before: one collection, then no growth.
+    await until(() => c.runs === 1, "the one collection of the heap as found");
+    const at = a.checks();
+    await until(() => a.checks() >= at + 30, "thirty steady checks more");
+    expect(c.runs).toBe(1);
+  } finally {
+    c.stop();
+  }
+});
+
+test("rates that swing are not steady work", async () => {
+  // After 2000, 250 and 600 by turns: never a tenth of the 2000 (not quiet), never within half of one another (not steady).
+  let total = 0;
+  let calls = 0;
+  const c = await startIdleCollector(() => {
+    total += calls === 0 ? 0 : calls === 1 ? 2000 : calls % 2 === 0 ? 250 : 600;
+    calls++;
+    return total;
+  }, silentLogger, FAST);
+  try {
+    await until(() => calls >= 40, "forty checks");
+    expect(c.runs).toBe(0);
+  } finally {
+    c.stop();
+  }
+});
+
+test("steady work is collected no more often than its interval", async () => {
+  const a = counter([0, 2000, 300]);
+  // When each check began and how many collections there had been by then.
+  const seen: { at: number; runs: number }[] = [];
+  let collector: { readonly runs: number } | undefined;
+  const c = await startIdleCollector(() => {
+    seen.push({ at: Date.now(), runs: collector?.runs ?? 0 });
+    return a.read();
+  }, silentLogger, { ...FAST, steadyIntervalMs: 60 });
+  collector = c;
+  try {
+    await until(() => (seen.at(-1)?.runs ?? 0) >= 3, "three collections seen by later checks");
+    // The checks that first see collections k and k+1 are an interval apart, give or take a check's
+    // timer running late (without the interval they would be one check, 5 ms, apart).
+    const firstSeen = (k: number) => seen.find((s) => s.runs >= k)?.at ?? Number.NaN;
+    expect(firstSeen(3) - firstSeen(2)).toBeGreaterThanOrEqual(60 - 2 * FAST.checkMs);
+    expect(firstSeen(2) - firstSeen(1)).toBeGreaterThanOrEqual(60 - 2 * FAST.checkMs);
   } finally {
     c.stop();
   }
