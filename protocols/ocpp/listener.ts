@@ -123,7 +123,8 @@ export async function startOcpp(ctx: BridgeContext, cfg: OcppSection): Promise<O
     hasDevice: (id) => devices.has(id),
     booted: (session) => {
       roster.booted(session.identity);
-      // After the BootNotification reply has gone out: a charger is not "accepted" before it.
+      // Its CALLs go out after the BootNotification reply (a CALL of ours sends held replies
+      // first): a charger is not "accepted" before it.
       applyBootConfiguration(session);
     },
     left: (id) => {

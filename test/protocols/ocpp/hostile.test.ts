@@ -27,6 +27,9 @@ function io(bridge: OcppBridge, id: string) {
     cmd: (cid: string, action: string, args: unknown) => probe.publish(`ocpp/${id}/cmd`, { action, args, id: cid }),
     response: (t: string, since: number) => probe.waitJson<Reply>(`${bridge.base}/${id}/response`, (x) => x.transaction === t, 8000, since),
     cmdResponse: (cid: string, since: number) => probe.waitJson<CmdResponse>(`ocpp/${id}/cmd_response`, (x) => x.id === cid, 8000, since),
+    // The bridge's own publish for the charger has reached the broker, so its subscriptions made
+    // earlier on the same connection have too: a command sent now cannot overtake them.
+    online: () => probe.wait(`${bridge.base}/${id}/availability`, (m) => m.text === "online", 8000),
   };
 }
 
@@ -36,9 +39,10 @@ describe("raw commands pass the charger's guard", () => {
   test("ChangeAvailability 40× through /request and compat cmd: one frame, the others refused as /set would be; a redundant one sends nothing and keeps the interval", async () => {
     const bridge = await startOcpp(shared.url, { switch_min_interval_s: 30 });
     const cp = await RawCp.connect(bridge.url("/RAW1"));
-    const { request, set, cmd, response, cmdResponse } = io(bridge, "RAW1");
+    const { request, set, cmd, response, cmdResponse, online } = io(bridge, "RAW1");
     try {
       await boot(cp);
+      await online();
       await cp.call("s0", "StatusNotification", { connectorId: 0, errorCode: "NoError", status: "Available" });
       const since = shared.probe.mark();
       const flips = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? "Inoperative" : "Operative"));
@@ -75,9 +79,10 @@ describe("raw commands pass the charger's guard", () => {
   test("RemoteStartTransaction 20× and RemoteStopTransaction 20×: one start reaches the charger, the stops wait for the interval", async () => {
     const bridge = await startOcpp(shared.url, { switch_min_interval_s: 30 });
     const cp = await RawCp.connect(bridge.url("/RAW2"));
-    const { request, cmd, response, cmdResponse } = io(bridge, "RAW2");
+    const { request, cmd, response, cmdResponse, online } = io(bridge, "RAW2");
     try {
       await boot(cp);
+      await online();
       let since = shared.probe.mark();
       await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? request(`s${i}`, "RemoteStartTransaction", { connectorId: 1, idTag: "T" }) : cmd(`s${i}`, "remote_start_transaction", { connector_id: 1, id_tag: "T" }))));
       cp.answer(await cp.nextCall("RemoteStartTransaction"), { status: "Accepted" });
@@ -100,9 +105,10 @@ describe("raw commands pass the charger's guard", () => {
   test("ClearChargingProfile may not remove the bridge's current_limit_a profile, nor SetChargingProfile replace it; other profiles are the user's", async () => {
     const bridge = await startOcpp(shared.url, {});
     const cp = await RawCp.connect(bridge.url("/PROF1"));
-    const { request, set, cmd, response, cmdResponse } = io(bridge, "PROF1");
+    const { request, set, cmd, response, cmdResponse, online } = io(bridge, "PROF1");
     try {
       await boot(cp);
+      await online();
       const since = shared.probe.mark();
       await set("l", { current_limit_a: 10 });
       const limit = await cp.nextCall("SetChargingProfile");
