@@ -50,24 +50,24 @@ function rssKiB(): number {
 }
 
 function write(more: object): void {
-    const h = heapStats();
-    const m = memoryUsage();
-    const p = process.memoryUsage();
-    const out = {
-      heapSize: h.heapSize,
-      heapCapacity: h.heapCapacity,
-      extra: h.extraMemorySize,
-      objects: h.objectCount,
-      protectedObjects: h.protectedObjectCount,
-      mallocCurrent: m.current,
-      mallocCommit: m.currentCommit,
-      mallocPeak: m.peak,
-      heapTotal: p.heapTotal,
-      heapUsed: p.heapUsed,
-      external: p.external,
-      arrayBuffers: p.arrayBuffers,
-      mi: miSummary("mimalloc" in h ? h.mimalloc : undefined),
-      types: topTypes(h.objectTypeCounts),
-    };
-    writeFileSync(join(dir ?? ".", `${process.pid}.json`), JSON.stringify({ ...out, ...more }));
+  const h = heapStats();
+  const m = memoryUsage();
+  const p = process.memoryUsage();
+  const out = {
+    heapSize: h.heapSize,
+    heapCapacity: h.heapCapacity,
+    extra: h.extraMemorySize,
+    objects: h.objectCount,
+    protectedObjects: h.protectedObjectCount,
+    mallocCurrent: m.current,
+    mallocCommit: m.currentCommit,
+    mallocPeak: m.peak,
+    heapTotal: p.heapTotal,
+    heapUsed: p.heapUsed,
+    external: p.external,
+    arrayBuffers: p.arrayBuffers,
+    mi: miSummary("mimalloc" in h ? h.mimalloc : undefined),
+    types: topTypes(h.objectTypeCounts),
+  };
+  writeFileSync(join(dir ?? ".", `${process.pid}.json`), JSON.stringify({ ...out, ...more }));
 }

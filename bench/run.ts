@@ -9,6 +9,8 @@
 //   BENCH_BINARY=path                 the compiled binary to bench (default dist/evse2mqtt), e.g. to compare builds
 //   BENCH_BUDGET_S=1200               no measurement starts after this many seconds (default 1200)
 //   BENCH_FLEET_SIZES=100,1000        fleet sizes of the per-charger memory rows (default 100,1000)
+//   BENCH_BREAKDOWN=<dir>             Bun: each fleet reading also split into JS heap, allocator, file,
+//                                    anonymous and JIT pages, printed to stderr (bench/breakdown.ts)
 import { execFileSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { cpus, release } from "node:os";

@@ -4,7 +4,7 @@
 // stayed at 48 MiB after a full collection). malloc_trim(0) hands every whole free page back.
 // Called only under Deno, after the idle collection; where libc or the FFI permission is missing
 // (musl, --allow-ffi not given) there is simply no trim.
-import { LIBC_NAMES } from "./raw-ethernet-linux.ts";
+import { openLibc } from "./libc.ts";
 
 /** The little of Deno's FFI this file uses (the project type-checks against Bun's and Node's types). */
 interface DenoFfi {
@@ -18,13 +18,12 @@ export function mallocTrimmer(): (() => void) | undefined {
   if (typeof Deno.dlopen !== "function") return undefined;
   // Asked first: without the permission Deno would prompt for it on a terminal.
   if (Deno.permissions?.querySync?.({ name: "ffi" }).state !== "granted") return undefined;
-  for (const name of LIBC_NAMES) {
-    try {
-      const lib = Deno.dlopen(name, { malloc_trim: { parameters: ["usize"], result: "i32" } });
-      return () => void lib.symbols.malloc_trim(0);
-    } catch {
-      // not this name, not glibc, or no FFI permission: try the next, else no trim
-    }
+  const dlopen = Deno.dlopen.bind(Deno);
+  try {
+    const lib = openLibc("Deno.dlopen", (name) => dlopen(name, { malloc_trim: { parameters: ["usize"], result: "i32" } }));
+    return () => void lib.symbols.malloc_trim(0);
+  } catch {
+    // not glibc (musl has no malloc_trim): no trim
+    return undefined;
   }
-  return undefined;
 }

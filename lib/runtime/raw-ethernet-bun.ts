@@ -1,7 +1,7 @@
 // The libc calls of raw-ethernet-linux.ts through bun:ffi. Loaded only under Bun.
 import { dlopen, FFIType, read } from "bun:ffi";
-import { errorMessage } from "../errors.ts";
-import { type Libc, LIBC_NAMES } from "./raw-ethernet-linux.ts";
+import { openLibc } from "./libc.ts";
+import type { Libc } from "./raw-ethernet-linux.ts";
 
 const SYMBOLS = {
   socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
@@ -14,20 +14,8 @@ const SYMBOLS = {
   __errno_location: { args: [], returns: FFIType.ptr },
 } as const;
 
-function open() {
-  const errors: string[] = [];
-  for (const name of LIBC_NAMES) {
-    try {
-      return dlopen(name, SYMBOLS);
-    } catch (err) {
-      errors.push(`${name}: ${errorMessage(err)}`);
-    }
-  }
-  throw new Error(`cannot load libc through bun:ffi (${errors.join("; ")})`);
-}
-
 export function bunLibc(): Libc {
-  const s = open().symbols;
+  const s = openLibc("bun:ffi", (name) => dlopen(name, SYMBOLS)).symbols;
   return {
     socket: (d, t, p) => s.socket(d, t, p),
     bind: (fd, addr, len) => s.bind(fd, addr, len),

@@ -1,6 +1,6 @@
 // The libc calls of raw-ethernet-linux.ts through Deno.dlopen (needs --allow-ffi). Loaded only under Deno.
-import { errorMessage } from "../errors.ts";
-import { type Libc, LIBC_NAMES } from "./raw-ethernet-linux.ts";
+import { openLibc } from "./libc.ts";
+import type { Libc } from "./raw-ethernet-linux.ts";
 
 /** The little of Deno's FFI this file uses (the project type-checks against Bun's and Node's types). */
 interface DenoFfi {
@@ -28,18 +28,7 @@ function num(v: unknown): number {
 
 export function denoLibc(): Libc {
   if (typeof Deno.dlopen !== "function") throw new Error("Deno.dlopen is missing (run with --allow-ffi)");
-  const errors: string[] = [];
-  let lib: ReturnType<DenoFfi["dlopen"]> | undefined;
-  for (const name of LIBC_NAMES) {
-    try {
-      lib = Deno.dlopen(name, SYMBOLS);
-      break;
-    } catch (err) {
-      errors.push(`${name}: ${errorMessage(err)}`);
-    }
-  }
-  if (!lib) throw new Error(`cannot load libc through Deno.dlopen (${errors.join("; ")})`);
-  const s = lib.symbols;
+  const s = openLibc("Deno.dlopen", (name) => Deno.dlopen(name, SYMBOLS)).symbols;
   const call = (name: string, ...args: unknown[]): number => {
     const f = s[name];
     if (!f) throw new Error(`libc symbol ${name} missing`);

@@ -39,9 +39,6 @@ export interface Libc {
   errno(): number;
 }
 
-/** Shared-object names to try, glibc first, then musl (Alpine, OpenWrt). */
-export const LIBC_NAMES = ["libc.so.6", "libc.so", `libc.musl-${process.arch === "arm64" ? "aarch64" : "x86_64"}.so.1`];
-
 const AF_PACKET = 17;
 const SOCK_RAW = 3;
 const MSG_DONTWAIT = 0x40;
