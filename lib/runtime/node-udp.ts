@@ -11,7 +11,7 @@ export function bindUdp(opts: UdpSocketOptions, onDatagram: (d: Datagram) => voi
   const sock = dgram.createSocket({ type: "udp4" });
   let closed = false;
   sock.on("message", (msg: Buffer, rinfo: dgram.RemoteInfo) => {
-    if (!closed) onDatagram({ data: new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength), address: rinfo.address, port: rinfo.port });
+    if (!closed) onDatagram({ data: ownBytes(msg), address: rinfo.address, port: rinfo.port });
   });
   return new Promise((resolve, reject) => {
     sock.once("error", (err) => reject(new LinkError(`cannot bind UDP ${formatHostPort(opts.bind, opts.port)}: ${err.message}`)));
@@ -57,4 +57,15 @@ export function bindUdp(opts: UdpSocketOptions, onDatagram: (d: Datagram) => voi
       });
     });
   });
+}
+
+/**
+ * The datagram as bytes of its own. Deno's node:dgram hands each one as a view into a fresh 64 KiB
+ * receive buffer (Node's into a shared 8 KiB pool): a view kept for a while, e.g. queued for a
+ * charger's session while MQTT is slow, would hold all of it (hundreds of chargers × a queue of
+ * datagrams × 64 KiB). A copy of a ~100-byte datagram is cheap; Bun's come exact and stay views.
+ */
+function ownBytes(msg: Buffer): Uint8Array {
+  if (msg.byteOffset === 0 && msg.byteLength === msg.buffer.byteLength) return new Uint8Array(msg.buffer, 0, msg.byteLength);
+  return new Uint8Array(msg);
 }
