@@ -209,20 +209,17 @@ export class OcppSession {
       this.send({ type: CALLERROR, id: f.id, code, description: DESCRIPTIONS[code], details: { action: f.action } });
       return;
     }
-    const answered = await this.answer(f.id, f.action, f.payload);
-    if (!answered || this.ended) return;
+    const ev = await this.answer(f.id, f.action, f.payload);
+    if (!ev || this.ended) return;
     try {
-      out.enqueue(new CallEvent(answered.event, this, answered.reply));
+      out.enqueue(ev);
     } catch {
       // the stream was cancelled: the connection is going away
     }
   }
 
-  /**
-   * Validates and answers; a CALLERROR is sent at once, a CALLRESULT held (see CallEvent) and
-   * returned with the exchange.
-   */
-  private async answer<A extends CpAction>(id: string, action: A, payload: unknown): Promise<{ event: CpEventOf<A>; reply: ResultFrame } | undefined> {
+  /** Validates and answers; a CALLERROR is sent at once, a CALLRESULT held in the event (see CallEvent). */
+  private async answer<A extends CpAction>(id: string, action: A, payload: unknown): Promise<CallEvent | undefined> {
     const v = validate(CP_REQUEST[action], payload, this.opts.lenient);
     if (!v.ok) {
       this.opts.log.warn("invalid CALL from charger", { action, code: v.code, error: v.message });
@@ -248,7 +245,7 @@ export class OcppSession {
     }
     const reply: ResultFrame = { type: CALLRESULT, id, payload: checked.value };
     this.held.push(reply);
-    return { event, reply };
+    return new CallEvent(event, this, reply);
   }
 
   private send(f: Frame): void {
