@@ -1,9 +1,10 @@
 // Loaded into the bridge child with `bun --preload` when BENCH_BREAKDOWN names a directory: on
 // SIGUSR2 the bridge writes its JSC and allocator figures there as <pid>.json, so the bench can
 // split an RSS reading into JS heap, allocator and the rest. An analysis aid, Bun only.
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { heapStats, memoryUsage } from "bun:jsc";
+import { rssMiB } from "./stats.ts";
 
 /** A number at `path` inside mimalloc's stats object (Bun reports it untyped), if there is one. */
 function at(o: unknown, ...path: string[]): number | undefined {
@@ -36,17 +37,13 @@ if (dir) {
     const gcMs = performance.now() - t0;
     const h = heapStats();
     const m = memoryUsage();
-    const afterGc = { heapSize: h.heapSize, heapCapacity: h.heapCapacity, extra: h.extraMemorySize, mallocCurrent: m.current, rssKiB: rssKiB(), types: topTypes(h.objectTypeCounts) };
+    const afterGc = { heapSize: h.heapSize, heapCapacity: h.heapCapacity, extra: h.extraMemorySize, mallocCurrent: m.current, rssKiB: Math.round((rssMiB(process.pid) ?? 0) * 1024), types: topTypes(h.objectTypeCounts) };
     setTimeout(() => write({ afterGc, gcMs }), 1500);
   });
 }
 
 function topTypes(counts: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(counts).sort((a, b) => b[1] - a[1]).slice(0, 40));
-}
-
-function rssKiB(): number {
-  return Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? 0);
 }
 
 function write(more: object): void {
