@@ -4,36 +4,8 @@ import { parseBrokerUrl } from "./mqtt-client/transport.ts";
 import { OfflineQueue } from "./offline-queue.ts";
 import { readPem } from "./pem.ts";
 import { redactUrl } from "./redact.ts";
+import type { MessageHandler, MqttSettings, Publish, PublishOptions } from "./mqtt-types.ts";
 import { topicMatches } from "./topics.ts";
-
-export interface MqttSettings {
-  url: string;
-  client_id: string;
-  username?: string | undefined;
-  password?: string | undefined;
-  ca?: string | undefined;
-  cert?: string | undefined;
-  key?: string | undefined;
-  reject_unauthorized: boolean;
-  base_topic: string;
-  queue_limit: number;
-  keepalive_s: number;
-  reconnect_min_s: number;
-  reconnect_max_s: number;
-}
-
-export interface PublishOptions {
-  retain?: boolean;
-  qos?: 0 | 1;
-}
-
-export type MessageHandler = (topic: string, payload: Uint8Array) => void;
-
-/** One message on its way to the broker. */
-export interface Publish extends PublishOptions {
-  topic: string;
-  payload: string | Uint8Array;
-}
 
 /**
  * Publishes handed to the client and not yet acknowledged, at most, before writers through

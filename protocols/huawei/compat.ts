@@ -3,7 +3,8 @@
 // keys, types and order, `null` until known. Two deliberate differences: a payload goes out only
 // when it differs from the last one on its topic (the module re-sends on every register write, so
 // every 5 s), and it is retained, so a subscriber that starts later still gets the current values.
-import type { Publish, MqttLink } from "../../lib/mqtt.ts";
+import type { MqttLink } from "../../lib/mqtt.ts";
+import type { Publish } from "../../lib/mqtt-types.ts";
 import { alarmsPayload, connectorPayload, dispenserToPsuPayload, psuPayload, SUBTOPIC, telemetryTopic } from "./telemetry.ts";
 import type { PsuUnit } from "./unit.ts";
 

@@ -3,7 +3,8 @@
 // `/request`. Publishes go through one MQTT sink in order; charger events wait for them.
 import { CommandError, errorMessage } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/log.ts";
-import type { MqttLink, Publish } from "../../lib/mqtt.ts";
+import type { MqttLink } from "../../lib/mqtt.ts";
+import type { Publish } from "../../lib/mqtt-types.ts";
 import { sanitizeSegment } from "../../lib/topics.ts";
 import { formatZodError } from "../../lib/zod-format.ts";
 import { resolveName } from "./actions.ts";

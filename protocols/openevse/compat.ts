@@ -4,7 +4,8 @@
 // Command errors, which the gateway has no topic for, go to the normalized `<base>/<id>/response`.
 import { errorMessage } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/log.ts";
-import type { MqttLink, Publish } from "../../lib/mqtt.ts";
+import type { MqttLink } from "../../lib/mqtt.ts";
+import type { Publish } from "../../lib/mqtt-types.ts";
 import * as G from "./gateway-commands.ts";
 import { changedTopics, type GatewayStatus, statusTopics } from "./gateway-topics.ts";
 

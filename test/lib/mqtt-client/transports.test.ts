@@ -12,7 +12,8 @@ import tls from "node:tls";
 import { Aedes } from "aedes";
 import { createWebSocketStream, WebSocketServer } from "ws";
 import { createLogger } from "../../../lib/log.ts";
-import { MqttLink, type MqttSettings } from "../../../lib/mqtt.ts";
+import { MqttLink } from "../../../lib/mqtt.ts";
+import type { MqttSettings } from "../../../lib/mqtt-types.ts";
 import { freePort } from "../../support/ports.ts";
 import { until } from "../../support/until.ts";
 
