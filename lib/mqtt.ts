@@ -49,6 +49,9 @@ export class MqttLink {
   private ready = false;
   private unacked = 0;
   private roomWaiters: (() => void)[] = [];
+  /** SUBSCRIBEs of this connection not acknowledged yet, and who waits for none. */
+  private unackedSubscriptions = 0;
+  private subscribedWaiters: (() => void)[] = [];
   published = 0;
   /** Connects after the first one: how often the link came back after a loss. */
   reconnects = 0;
@@ -163,6 +166,7 @@ export class MqttLink {
           refused = false;
           this.log.info("mqtt connected", { url: redactUrl(s.url), mqtt_version: version === 5 ? "5" : "3.1.1" });
           // We subscribe ourselves on every connect (with the options of the version in use).
+          this.unackedSubscriptions = 0;
           for (const { filter } of this.handlers) this.subscribeOn(client, filter);
           this.raw(this.stateTopic, "online", { retain: true, qos: 1 });
           this.raw(`${s.base_topic}/bridge/info`, this.onlinePayload().info, { retain: true, qos: 1 });
@@ -235,9 +239,18 @@ export class MqttLink {
   private subscribeOn(client: MqttClient, filter: string): void {
     // No local: our own publishes (e.g. clearing a retained command) do not come back to us.
     const opts = this.version === 5 ? { filter, qos: 1 as const, retainAsPublished: true, noLocal: true } : { filter, qos: 1 as const };
+    this.unackedSubscriptions++;
     client.subscribe(opts, (err) => {
       if (err) this.log.error("mqtt subscribe failed", { filter, error: err.message });
+      if (this.client !== client || --this.unackedSubscriptions > 0) return;
+      for (const w of this.subscribedWaiters.splice(0)) w();
     });
+  }
+
+  /** Once the broker has acknowledged every subscription so far: no later message can miss them. */
+  subscribed(): Promise<void> {
+    if (this.client?.connected && this.unackedSubscriptions === 0) return Promise.resolve();
+    return new Promise((resolve) => this.subscribedWaiters.push(resolve));
   }
 
   /** Runs after every (re)connect, once the offline queue is flushed: republish retained state here. */

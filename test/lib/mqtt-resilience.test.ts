@@ -44,6 +44,30 @@ test("close() returns within its bound when the broker acknowledges nothing", as
   await broker.close();
 });
 
+test("subscribed() waits for the broker's acknowledgement of every subscription", async () => {
+  const silent = await FakeBroker.start();
+  const l = link(silent.url);
+  l.subscribe("res/+/set", () => {});
+  await l.start(5000);
+  let done = false;
+  void l.subscribed().then(() => (done = true));
+  await until(() => silent.subscribes === 1, "the SUBSCRIBE reached the broker");
+  // A sentinel: a publish written after the SUBSCRIBE (and the link's two on connect) has arrived.
+  l.publish("res/sentinel", "x");
+  await until(() => silent.publishes >= 3, "the sentinel after the SUBSCRIBE");
+  expect(done).toBe(false);
+  await l.close();
+  await silent.close();
+  // A broker that acknowledges: subscribed() resolves.
+  const b = await startEmbeddedBroker("127.0.0.1", 0, silentLogger);
+  const ok = link(`mqtt://127.0.0.1:${b.port}`);
+  ok.subscribe("res/+/set", () => {});
+  await ok.start(5000);
+  await ok.subscribed();
+  await ok.close();
+  await b.close();
+});
+
 test("the embedded broker with credentials refuses anonymous and wrong logins and takes the right one", async () => {
   const b = await startEmbeddedBroker("127.0.0.1", 0, silentLogger, { username: "bridge", password: "s3cret" });
   const attempt = (o: { username?: string; password?: string }) =>

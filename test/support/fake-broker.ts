@@ -10,6 +10,7 @@ export interface FakeBrokerOptions {
 export class FakeBroker {
   connects = 0;
   publishes = 0;
+  subscribes = 0;
   private sockets = new Set<net.Socket>();
 
   private constructor(private server: net.Server, readonly port: number) {}
@@ -50,6 +51,9 @@ export class FakeBroker {
         } else if (type === 3) {
           // PUBLISH: counted, never acknowledged.
           this.publishes++;
+        } else if (type === 8) {
+          // SUBSCRIBE: counted, never acknowledged.
+          this.subscribes++;
         } else if (type === 12) {
           s.write(Buffer.from([0xd0, 0x00]));
         } else if (type === 14) {

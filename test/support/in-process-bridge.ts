@@ -50,6 +50,8 @@ export async function startInProcess(
   hub.start();
   const parsed = plugin.configSchema.parse({ enabled: true, ...section });
   const running = await plugin.start({ log, mqtt, hub, baseTopic: base, stateDir: opts.stateDir ?? mkdtempSync(join(tmpdir(), "evse2mqtt-state-")) }, parsed);
+  // The hub's and the protocol's subscriptions in place: a test's first command cannot overtake them.
+  await mqtt.subscribed();
   return {
     mqtt,
     hub,
